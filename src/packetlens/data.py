@@ -1,0 +1,296 @@
+"""Read and validate labeled rows -> :class:`LabeledDataset`.
+
+Files are JSONL, CSV or Parquet, read through Hugging Face ``datasets``. Labels follow LABELS.md:
+``strength`` (weak|strong), ``framing`` (housekeeping|system), ``moves`` (a list, or a string
+separated by ``;`` / ``,`` / ``|``). A row may carry only some labels (partial labels): a head
+trains only on the rows that carry its label. Validation stops at the first bad row and names its
+file and line; nothing is written anywhere.
+
+Example::
+
+    >>> ds = load_labeled([Path("data/bullets.jsonl")])        # doctest: +SKIP
+    >>> len(ds), ds.strength[:2]                               # doctest: +SKIP
+    (3312, ['weak', 'strong'])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packetlens.errors import DataValidationError
+from packetlens.results import FRAMING_LABELS, MOVES, STRENGTH_LABELS
+
+MAX_TEXT_CHARS = 20_000
+SUFFIXES = {".jsonl": "json", ".json": "json", ".ndjson": "json", ".csv": "csv", ".parquet": "parquet"}
+LABEL_COLUMNS = ("strength", "framing", "moves")
+META_COLUMNS = ("role", "work_type", "voice", "tricky", "pair_id")
+
+
+@dataclass
+class LabeledDataset:
+    """Validated rows. Label lists hold ``None`` where a row lacks that label.
+
+    Attributes:
+        texts: the bullet texts, one per row.
+        strength: ``"weak"``/``"strong"``/``None`` per row.
+        framing: ``"housekeeping"``/``"system"``/``None`` per row.
+        moves: a tuple of move names, or ``None`` when the row has no ``moves`` label.
+        groups: the cross-validation group of each row (its ``pair_id``, else its id), so a
+            weak/strong pair never straddles folds.
+        ids: row ids (given, or ``file:line``).
+        meta: other per-row columns kept for slicing (role, work_type, voice, tricky, pair_id).
+        sources: which file each row came from.
+    """
+
+    texts: list[str]
+    strength: list[str | None]
+    framing: list[str | None]
+    moves: list[tuple[str, ...] | None]
+    groups: list[str]
+    ids: list[str]
+    meta: dict[str, list[object]] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the texts and labels, in order: the training-data hash models record."""
+        h = hashlib.sha256()
+        for row in zip(self.texts, self.strength, self.framing, self.moves, strict=True):
+            h.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))
+            h.update(b"\n")
+        return h.hexdigest()
+
+    def labels_for(self, head: str) -> list[int | None]:
+        """0/1 targets of one head (``strength``, ``framing`` or a move), ``None`` where unlabeled."""
+        if head == "strength":
+            return [None if s is None else int(s == "strong") for s in self.strength]
+        if head == "framing":
+            return [None if s is None else int(s == "system") for s in self.framing]
+        if head in MOVES:
+            return [None if m is None else int(head in m) for m in self.moves]
+        raise KeyError(head)
+
+    def concat(self, other: LabeledDataset) -> LabeledDataset:
+        keys = set(self.meta) | set(other.meta)
+        meta = {k: self.meta.get(k, [None] * len(self)) + other.meta.get(k, [None] * len(other)) for k in keys}
+        return LabeledDataset(self.texts + other.texts, self.strength + other.strength,
+                              self.framing + other.framing, self.moves + other.moves,
+                              self.groups + other.groups, self.ids + other.ids, meta,
+                              self.sources + other.sources)
+
+    def subset(self, index: Sequence[int]) -> LabeledDataset:
+        pick = list(index)
+        return LabeledDataset([self.texts[i] for i in pick], [self.strength[i] for i in pick],
+                              [self.framing[i] for i in pick], [self.moves[i] for i in pick],
+                              [self.groups[i] for i in pick], [self.ids[i] for i in pick],
+                              {k: [v[i] for i in pick] for k, v in self.meta.items()},
+                              [self.sources[i] for i in pick] if self.sources else [])
+
+
+def parse_label_map(items: Sequence[str]) -> dict[str, str]:
+    """``["strength=verdict"]`` -> ``{"strength": "verdict"}`` (our label name -> their column)."""
+    out: dict[str, str] = {}
+    for item in items:
+        ours, sep, theirs = item.partition("=")
+        if not sep or ours.strip() not in LABEL_COLUMNS or not theirs.strip():
+            raise DataValidationError(
+                f"--label-col {item!r}: expected LABEL=COLUMN with LABEL one of {', '.join(LABEL_COLUMNS)}")
+        out[ours.strip()] = theirs.strip()
+    return out
+
+
+def _line_of(fmt: str, row: int, json_lines: list[int] | None) -> str:
+    if fmt == "json" and json_lines is not None:
+        return f"line {json_lines[row]}"
+    if fmt == "csv":
+        return f"line {row + 2}"  # 1-based, after the header
+    return f"row {row + 1}"
+
+
+def _prescan(path: Path, fmt: str) -> list[int] | None:
+    """Check UTF-8 (and, for JSONL, each line's JSON) with real line numbers; map rows to lines."""
+    if fmt == "parquet":
+        return None
+    data = path.read_bytes()
+    if not data.strip():
+        raise DataValidationError(f"{path}: the file is empty; add labeled rows (a 'text' column and at least 'strength')")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise DataValidationError(f"{path}: line {line}: not UTF-8; save the file as UTF-8") from e
+    if fmt != "json":
+        return None
+    lines = []
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            raise DataValidationError(f"{path}: line {n}: not valid JSON ({e.msg}); fix or remove the line") from e
+        if not isinstance(obj, dict):
+            raise DataValidationError(f"{path}: line {n}: expected a JSON object per line, found {type(obj).__name__}")
+        lines.append(n)
+    return lines
+
+
+def _read_table(path: Path, fmt: str) -> list[dict[str, object]]:
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    with tempfile.TemporaryDirectory(prefix="packetlens-ds-") as cache:
+        try:
+            ds = datasets.load_dataset(fmt, data_files=str(path), split="train", cache_dir=cache)
+        except Exception as e:  # datasets wraps parser errors in many types
+            msg = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+            raise DataValidationError(f"{path}: could not read it as {fmt.upper()} ({msg}); "
+                                      "check that every row has the same columns and types") from e
+        return ds.to_list()
+
+
+def _norm_label(value: object, allowed: tuple[str, str]) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from CSV
+        return None
+    s = str(value).strip().lower()
+    if s == "":
+        return None
+    if s not in allowed:
+        raise ValueError(f"unknown label {value!r} (expected {' or '.join(allowed)})")
+    return s
+
+
+def _norm_moves(value: object) -> tuple[str, ...] | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        s = value.strip()
+        if s.startswith("["):
+            value = json.loads(s)
+        else:
+            for sep in ";|":
+                s = s.replace(sep, ",")
+            value = [p for p in (x.strip() for x in s.split(",")) if p and p.lower() != "none"]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"moves must be a list of move names, found {value!r}")
+    moves = tuple(str(m).strip() for m in value)
+    unknown = [m for m in moves if m not in MOVES]
+    if unknown:
+        raise ValueError(f"unknown move {unknown[0]!r} (expected any of {', '.join(MOVES)})")
+    return tuple(m for m in MOVES if m in moves)
+
+
+def load_labeled(paths: Sequence[Path | str], *, text_col: str = "text",
+                 label_cols: Mapping[str, str] | None = None, require: Sequence[str] = ()) -> LabeledDataset:
+    """Load and validate labeled files into one :class:`LabeledDataset`.
+
+    Args:
+        paths: JSONL, CSV or Parquet files.
+        text_col: the column holding the bullet text.
+        label_cols: our label name -> the file's column (``{"strength": "verdict"}``).
+        require: labels every row must carry (default none: partial labels are fine).
+
+    Raises:
+        DataValidationError: naming the file, the line (or row) and the fix, for the first bad row.
+    """
+    if isinstance(paths, (str, Path)):
+        raise TypeError("load_labeled() takes a list of paths; wrap one path in a list")
+    label_cols = dict(label_cols or {})
+    out: LabeledDataset | None = None
+    for p in paths:
+        ds = _load_one(Path(p), text_col, label_cols, tuple(require))
+        out = ds if out is None else out.concat(ds)
+    if out is None:
+        raise DataValidationError("no data files given; pass at least one JSONL, CSV or Parquet file")
+    seen: dict[str, int] = {}
+    for i, rid in enumerate(out.ids):
+        if rid in seen:
+            raise DataValidationError(f"{out.sources[i]}: duplicate id {rid!r} (also in {out.sources[seen[rid]]}); "
+                                      "make ids unique")
+        seen[rid] = i
+    return out
+
+
+def _load_one(path: Path, text_col: str, label_cols: dict[str, str], require: tuple[str, ...]) -> LabeledDataset:
+    if not path.exists():
+        raise DataValidationError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise DataValidationError(f"{path}: is a directory; pass JSONL, CSV or Parquet files")
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise DataValidationError(f"{path}: unknown file type {path.suffix!r}; use .jsonl, .csv or .parquet")
+    try:
+        json_lines = _prescan(path, fmt)
+    except PermissionError as e:
+        raise DataValidationError(f"{path}: cannot read it (permission denied); fix its permissions") from e
+    rows = _read_table(path, fmt)
+    if not rows:
+        raise DataValidationError(f"{path}: the file has no rows; add labeled rows")
+    columns = set(rows[0])
+    for r in rows:
+        columns |= set(r)
+    if text_col not in columns:
+        raise DataValidationError(f"{path}: missing column {text_col!r} (found: {', '.join(sorted(columns))}); "
+                                  "pass --text-col COLUMN")
+    col_of = {lab: label_cols.get(lab, lab) for lab in LABEL_COLUMNS}
+    for lab, col in label_cols.items():
+        if col not in columns:
+            raise DataValidationError(f"{path}: missing column {col!r} for label {lab!r} "
+                                      f"(found: {', '.join(sorted(columns))}); fix --label-col {lab}=COLUMN")
+    if not any(col_of[lab] in columns for lab in LABEL_COLUMNS):
+        raise DataValidationError(f"{path}: no label column (found: {', '.join(sorted(columns))}); it needs at "
+                                  "least 'strength'; pass --label-col strength=COLUMN")
+    for lab in require:
+        if col_of[lab] not in columns:
+            raise DataValidationError(f"{path}: missing column {col_of[lab]!r} (found: {', '.join(sorted(columns))}); "
+                                      f"pass --label-col {lab}=COLUMN")
+    ds = LabeledDataset([], [], [], [], [], [], {k: [] for k in META_COLUMNS if k in columns}, [])
+    ids_here: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        where = f"{path}: {_line_of(fmt, i, json_lines)}"
+        text = r.get(text_col)
+        if not isinstance(text, str):
+            raise DataValidationError(f"{where}: '{text_col}' is {type(text).__name__ if text is not None else 'missing'}, "
+                                      "expected text; fix or remove the row")
+        if not text.strip():
+            raise DataValidationError(f"{where}: empty text; fix or remove the row")
+        if len(text) > MAX_TEXT_CHARS:
+            raise DataValidationError(f"{where}: text is {len(text):,} characters (limit {MAX_TEXT_CHARS:,}); "
+                                      "a row is one bullet; split or remove it")
+        try:
+            strength = _norm_label(r.get(col_of["strength"]), STRENGTH_LABELS)
+            framing = _norm_label(r.get(col_of["framing"]), FRAMING_LABELS)
+            moves = _norm_moves(r.get(col_of["moves"])) if col_of["moves"] in columns else None
+        except ValueError as e:
+            raise DataValidationError(f"{where}: {e}; fix the label by LABELS.md") from e
+        for lab, val in (("strength", strength), ("framing", framing), ("moves", moves)):
+            if lab in require and val is None:
+                raise DataValidationError(f"{where}: no {lab} label; every row needs one here")
+        if strength is None and framing is None and moves is None:
+            raise DataValidationError(f"{where}: the row has no label at all; add 'strength' or remove the row")
+        rid = r.get("id")
+        rid = str(rid) if rid not in (None, "") else f"{path.name}:{_line_of(fmt, i, json_lines).split()[-1]}"
+        if rid in ids_here:
+            raise DataValidationError(f"{where}: duplicate id {rid!r} (first at row {ids_here[rid] + 1}); make ids unique")
+        ids_here[rid] = i
+        pair = r.get("pair_id")
+        ds.texts.append(text.strip())
+        ds.strength.append(strength)
+        ds.framing.append(framing)
+        ds.moves.append(moves)
+        ds.groups.append(f"pair:{pair}" if pair not in (None, "") else f"id:{rid}")
+        ds.ids.append(rid)
+        ds.sources.append(str(path))
+        for k in ds.meta:
+            ds.meta[k].append(r.get(k))
+    return ds

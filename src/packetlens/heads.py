@@ -1,0 +1,101 @@
+"""Logistic heads as plain arrays: numpy ``predict_proba`` equal to the fitted scikit-learn model.
+
+Each head is binary. Its raw score is ``z = embed_scale * (E @ w_emb) + T @ w_tfidf + b`` over the
+embedding ``E`` and TF-IDF rows ``T``; its probability is Platt-calibrated,
+``p = sigmoid(a * z + c)``, with ``a, c`` fitted on out-of-fold scores. Probabilities always
+refer to the positive label named by the head (``strong``, ``system``, or the move being made).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+@dataclass(frozen=True)
+class LogisticHead:
+    """One fitted binary head.
+
+    Attributes:
+        name: ``strength``, ``framing`` or a move name.
+        positive: the label P refers to (``strong``, ``system``, or the move).
+        negative: the other label.
+        coef_emb: shape ``(dimension,)``, weights on the (unscaled) embedding times ``embed_scale``.
+        coef_tfidf: shape ``(n_terms,)``.
+        intercept: the bias ``b``.
+        calib_a, calib_b: Platt calibration ``p = sigmoid(a * z + c)``.
+        C: the regularization strength chosen by grouped cross-validation.
+    """
+
+    name: str
+    positive: str
+    negative: str
+    coef_emb: np.ndarray
+    coef_tfidf: np.ndarray
+    intercept: float
+    calib_a: float = 1.0
+    calib_b: float = 0.0
+    C: float = 1.0
+
+    def decision(self, embeddings: np.ndarray, tfidf_rows: Sequence[dict[int, float]],
+                 embed_scale: float) -> np.ndarray:
+        """Raw scores, shape ``(n,)``, from embeddings ``(n, d)`` and sparse TF-IDF rows."""
+        z = embed_scale * (embeddings.astype(np.float64) @ self.coef_emb) + self.intercept
+        w = self.coef_tfidf
+        t = np.fromiter((sum(v * w[j] for j, v in row.items()) for row in tfidf_rows),
+                        dtype=np.float64, count=len(tfidf_rows))
+        return z + t
+
+    def proba(self, embeddings: np.ndarray, tfidf_rows: Sequence[dict[int, float]],
+              embed_scale: float) -> np.ndarray:
+        """Calibrated P(positive), shape ``(n,)``."""
+        return calibrate(self.decision(embeddings, tfidf_rows, embed_scale), self.calib_a, self.calib_b)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The head as named arrays, for an ``.npz`` file (no pickle)."""
+        p = self.name
+        return {
+            f"{p}.coef_emb": self.coef_emb,
+            f"{p}.coef_tfidf": self.coef_tfidf,
+            f"{p}.scalars": np.array([self.intercept, self.calib_a, self.calib_b, self.C]),
+        }
+
+    @classmethod
+    def from_arrays(cls, name: str, positive: str, negative: str,
+                    arrays: dict[str, np.ndarray]) -> LogisticHead:
+        s = arrays[f"{name}.scalars"]
+        return cls(name, positive, negative, np.asarray(arrays[f"{name}.coef_emb"], dtype=np.float64),
+                   np.asarray(arrays[f"{name}.coef_tfidf"], dtype=np.float64),
+                   float(s[0]), float(s[1]), float(s[2]), float(s[3]))
+
+
+def calibrate(z: np.ndarray, a: float, b: float) -> np.ndarray:
+    return sigmoid(a * np.asarray(z, dtype=np.float64) + b)
+
+
+def fit_platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Fit Platt scaling ``sigmoid(a z + b)`` to out-of-fold scores ``z`` and 0/1 labels ``y``.
+
+    Uses Platt's smoothed targets so a perfectly separated fold does not blow up ``a``.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n_pos, n_neg = y.sum(), len(y) - y.sum()
+    t = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    a, b = 1.0, 0.0
+    for _ in range(100):  # Newton steps on the log loss
+        p = sigmoid(a * z + b)
+        g = np.array([np.sum((p - t) * z), np.sum(p - t)])
+        w = p * (1 - p) + 1e-12
+        h = np.array([[np.sum(w * z * z), np.sum(w * z)], [np.sum(w * z), np.sum(w)]]) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(a), float(b)

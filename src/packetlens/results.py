@@ -1,0 +1,172 @@
+"""Typed, frozen result records. ``to_dict()`` gives the JSON shape fixed in DESIGN.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+MOVES: tuple[str, ...] = (
+    "quantified_counterfactual",
+    "second_order_leverage",
+    "difficulty_named",
+    "uncertainty_bounded",
+)
+"""The four strong moves of LABELS.md, in the order every output uses."""
+
+STRENGTH_LABELS: tuple[str, str] = ("weak", "strong")
+FRAMING_LABELS: tuple[str, str] = ("housekeeping", "system")
+
+
+def _r(x: float) -> float:
+    return round(float(x), 4)
+
+
+@dataclass(frozen=True)
+class HeadScore:
+    """One binary head's verdict: ``label`` and the probability of the positive class.
+
+    ``p`` is P(strong) for strength and P(system) for framing. ``uncertain`` is true when ``p``
+    falls inside the model's abstain band (the verdict could go either way).
+    """
+
+    label: str
+    p: float
+    uncertain: bool = False
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    """A strong bullet from the model's bank, with how close it is to the scored bullet."""
+
+    text: str
+    similarity: float
+    moves: tuple[str, ...] = ()
+    role: str | None = None
+    work_type: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"text": self.text, "similarity": _r(self.similarity), "moves": list(self.moves)}
+
+
+@dataclass(frozen=True)
+class BulletScore:
+    """How a committee will read one bullet.
+
+    Attributes:
+        text: the bullet as scored (markup removed).
+        line: 1-based line where the bullet starts in its source (0 when scored from a list).
+        strength: ``weak``/``strong`` with P(strong).
+        framing: ``housekeeping``/``system`` with P(system).
+        moves: move name -> probability, in :data:`MOVES` order.
+        exemplar: the nearest strong exemplar, or ``None`` when the bank is empty.
+        hints: short, concrete advice naming what is missing.
+        index: position in the packet (0-based).
+        section: the heading the bullet sits under, if any.
+    """
+
+    text: str
+    line: int
+    strength: HeadScore
+    framing: HeadScore
+    moves: dict[str, float]
+    exemplar: Exemplar | None
+    hints: tuple[str, ...] = ()
+    index: int = 0
+    section: str | None = None
+    truncated: bool = False
+
+    @property
+    def uncertain(self) -> bool:
+        return self.strength.uncertain
+
+    @property
+    def moves_present(self) -> tuple[str, ...]:
+        """The moves whose probability is at least 0.5."""
+        return tuple(m for m in MOVES if self.moves.get(m, 0.0) >= 0.5)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "line": self.line,
+            "text": self.text,
+            "strength": {"label": self.strength.label, "p_strong": _r(self.strength.p)},
+            "framing": {"label": self.framing.label, "p_system": _r(self.framing.p)},
+            "moves": {m: _r(self.moves.get(m, 0.0)) for m in MOVES},
+            "exemplar": self.exemplar.to_dict() if self.exemplar else None,
+            "hints": list(self.hints),
+            "uncertain": self.strength.uncertain,
+            "section": self.section,
+        }
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    embedding: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "version": self.version, "embedding": self.embedding}
+
+
+@dataclass(frozen=True)
+class PacketReport:
+    """A scored packet: its bullets, a packet score in [0, 100], and a summary.
+
+    The packet score is the mean over bullets of ``100 * P(strong)``, so a packet of bullets the
+    model is sure are strong scores near 100, one of sure-weak bullets near 0, and each bullet
+    weighs the same whatever its length.
+    """
+
+    path: str
+    bullets: tuple[BulletScore, ...]
+    model: ModelInfo
+    score: float
+    moves_present: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def n_bullets(self) -> int:
+        return len(self.bullets)
+
+    @property
+    def n_weak(self) -> int:
+        return sum(b.strength.label == "weak" for b in self.bullets)
+
+    @property
+    def missing_moves(self) -> tuple[str, ...]:
+        """Moves that no bullet of the packet makes."""
+        return tuple(m for m in MOVES if self.moves_present.get(m, 0) == 0)
+
+    @property
+    def weakest(self) -> tuple[BulletScore, ...]:
+        """Bullets ordered weakest first (lowest P(strong))."""
+        return tuple(sorted(self.bullets, key=lambda b: b.strength.p))
+
+    @property
+    def summary(self) -> str:
+        if not self.bullets:
+            return "No bullets found."
+        parts = [f"{self.n_bullets - self.n_weak} of {self.n_bullets} bullets read as strong "
+                 f"(packet score {self.score:.0f}/100)."]
+        if self.missing_moves:
+            parts.append("No bullet makes these moves: " + ", ".join(m.replace("_", " ") for m in self.missing_moves) + ".")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model.to_dict(),
+            "packet": {
+                "path": self.path,
+                "score": round(self.score, 2),
+                "n_bullets": self.n_bullets,
+                "n_weak": self.n_weak,
+                "moves_present": {m: int(self.moves_present.get(m, 0)) for m in MOVES},
+                "summary": self.summary,
+            },
+            "bullets": [b.to_dict() for b in self.bullets],
+        }
+
+
+Strength = Literal["weak", "strong"]
+Framing = Literal["housekeeping", "system"]

@@ -1,0 +1,197 @@
+"""MLflow: log a training run, register it, move the ``champion`` alias through an evaluation gate.
+
+The only module that imports mlflow (lazily, inside functions).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from packetlens.errors import TrackingError
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+CHAMPION = "champion"
+
+
+@dataclass(frozen=True)
+class TrackingInfo:
+    """Where a run landed and what the gate decided."""
+
+    run_id: str
+    experiment: str
+    model_name: str | None = None
+    version: str | None = None
+    champion: bool = False
+    gate: str = ""
+
+
+def _mlflow(tracking_uri: str):
+    warnings.filterwarnings("ignore", module="mlflow")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.ERROR)
+    import mlflow
+
+    if tracking_uri.startswith("sqlite:///"):
+        db = Path(tracking_uri[len("sqlite:///"):])
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.NamedTemporaryFile(dir=db.parent, delete=True)  # noqa: SIM115
+            probe.close()
+        except OSError as e:
+            raise TrackingError(f"{db.parent}: the tracking store is not writable ({e.strerror}); "
+                                "pass --tracking-uri sqlite:///WRITABLE/DIR/mlflow.db") from e
+    mlflow.set_tracking_uri(tracking_uri)
+    return mlflow
+
+
+def _artifact_location(tracking_uri: str) -> str | None:
+    """Artifacts beside the SQLite store (mlruns/artifacts), not in the working directory."""
+    if tracking_uri.startswith("sqlite:///"):
+        return (Path(tracking_uri[len("sqlite:///"):]).parent.resolve() / "artifacts").as_uri()
+    return None
+
+
+def _figures(result) -> dict[str, object]:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from packetlens.metrics import reliability
+
+    figs = {}
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    for ax, head, labels in ((axes[0], "strength", ("weak", "strong")), (axes[1], "framing", ("housekeeping", "system"))):
+        cm = np.array(result.metrics[head]["confusion"])
+        ax.imshow(cm, cmap="Blues")
+        for (i, j), v in np.ndenumerate(cm):
+            ax.text(j, i, str(v), ha="center", va="center")
+        ax.set_xticks([0, 1], labels)
+        ax.set_yticks([0, 1], labels)
+        ax.set_xlabel("predicted (out-of-fold)")
+        ax.set_ylabel("label")
+        ax.set_title(head)
+    fig.tight_layout()
+    figs["confusion_matrix.png"] = fig
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    for head, (idx, p) in result.oof.items():
+        if head not in ("strength", "framing"):
+            continue
+        y = np.array([result.dataset.labels_for(head)[i] for i in idx])
+        bins = reliability(y, p)
+        ax.plot([b["mean_p"] for b in bins], [b["observed"] for b in bins], "o-", label=head)
+    ax.set_xlabel("predicted probability (out-of-fold)")
+    ax.set_ylabel("observed rate")
+    ax.set_title("reliability")
+    ax.legend()
+    fig.tight_layout()
+    figs["reliability_diagram.png"] = fig
+    return figs
+
+
+def log_training(result, *, tracking_uri: str = DEFAULT_TRACKING_URI, experiment: str = "packetlens",  # noqa: ANN001
+                 register: str | None = None, force: bool = False) -> TrackingInfo:
+    """Log a :class:`~packetlens.training.TrainResult` (saved to disk) as one MLflow run.
+
+    Logs params, the training-data hash, per-head metrics, a confusion-matrix plot and a
+    reliability diagram, the model directory, and a pyfunc model from code. With ``register``,
+    registers a version and moves the ``champion`` alias only when the new model's out-of-fold
+    strength macro-F1 beats the current champion's on the same rows (or with ``force``).
+    """
+    if result.model_dir is None:
+        raise TrackingError("the model must be saved (pass out=...) before it is logged")
+    mlflow = _mlflow(tracking_uri)
+    try:
+        exp = mlflow.get_experiment_by_name(experiment)
+        exp_id = exp.experiment_id if exp else mlflow.create_experiment(
+            experiment, artifact_location=_artifact_location(tracking_uri))
+    except TrackingError:
+        raise
+    except Exception as e:
+        raise TrackingError(f"{tracking_uri}: cannot open the tracking store ({str(e).splitlines()[0][:160]}); "
+                            "pass a writable --tracking-uri") from e
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    with mlflow.start_run(experiment_id=exp_id) as run:
+        mlflow.log_params({k: (str(v)[:490]) for k, v in result.params.items()})
+        mlflow.set_tags({"training_data_sha256": result.data_hash, "embedding": result.model.embedding.key})
+        for head, m in result.metrics.items():
+            mlflow.log_metrics({f"{head}.{k}": float(v) for k, v in m.items()
+                                if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v})
+        mlflow.log_metrics({"embed_seconds": result.embed_seconds, "fit_seconds": result.fit_seconds})
+        import matplotlib.pyplot as plt
+
+        for name, fig in _figures(result).items():
+            mlflow.log_figure(fig, name)
+            plt.close(fig)
+        mlflow.log_artifacts(str(result.model_dir), artifact_path="model_dir")
+        signature = ModelSignature(inputs=Schema([ColSpec("string", "text")]))
+        mlflow.pyfunc.log_model(
+            name="model", python_model=str(Path(__file__).with_name("mlflow_pyfunc.py")),
+            artifacts={"model_dir": str(result.model_dir)}, signature=signature,
+            pip_requirements=["packetlens"])
+        run_id = run.info.run_id
+    if not register:
+        return TrackingInfo(run_id, experiment)
+    return _register(mlflow, run_id, experiment, register, result, force, tracking_uri)
+
+
+def _register(mlflow, run_id: str, experiment: str, name: str, result, force: bool,  # noqa: ANN001
+              tracking_uri: str) -> TrackingInfo:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    mv = mlflow.register_model(f"runs:/{run_id}/model", name)
+    new_f1 = float(result.metrics["strength"]["macro_f1"])
+    try:
+        current = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        current = None
+    if current is None:
+        promote, gate = True, f"no champion yet; version {mv.version} becomes champion"
+    else:
+        champ_f1 = champion_f1_on(result, f"models:/{name}@{CHAMPION}", tracking_uri)
+        promote = force or new_f1 > champ_f1
+        gate = (f"strength macro-F1 on the same {len(result.dataset)} rows: new {new_f1:.4f} (out-of-fold) vs "
+                f"champion v{current.version} {champ_f1:.4f}; " +
+                ("champion moves to v" + str(mv.version) + (" (forced)" if force and new_f1 <= champ_f1 else "")
+                 if promote else "champion stays (pass --force to move it)"))
+    if promote:
+        client.set_registered_model_alias(name, CHAMPION, mv.version)
+    client.set_model_version_tag(name, mv.version, "gate", gate)
+    return TrackingInfo(run_id, experiment, name, str(mv.version), promote, gate)
+
+
+def champion_f1_on(result, uri: str, tracking_uri: str) -> float:  # noqa: ANN001
+    """Strength macro-F1 of the model at ``uri`` on the rows of ``result`` that carry strength."""
+    from packetlens.metrics import macro_f1
+    from packetlens.scorer import PacketScorer
+
+    scorer = PacketScorer.from_pretrained(uri, tracking_uri=tracking_uri)
+    idx, _ = result.oof["strength"]
+    y = np.array([result.dataset.labels_for("strength")[i] for i in idx])
+    p = scorer.head_probas([result.dataset.texts[i] for i in idx])["strength"]
+    return macro_f1(y, p >= 0.5)
+
+
+def download_model(uri: str, *, tracking_uri: str | None = None) -> Path:
+    """Fetch a logged model (``models:/NAME@ALIAS``, ``runs:/ID/model``) and return its model directory."""
+    mlflow = _mlflow(tracking_uri or DEFAULT_TRACKING_URI)
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    except Exception as e:
+        raise TrackingError(f"{uri}: cannot load it from {mlflow.get_tracking_uri()} "
+                            f"({str(e).splitlines()[0][:160]}); check the name, alias and --tracking-uri") from e
+    for cfg in sorted(local.rglob("config.json")):
+        if (cfg.parent / "heads.npz").is_file():
+            return cfg.parent
+    raise TrackingError(f"{uri}: the logged model holds no packetlens model directory")

@@ -1,0 +1,343 @@
+"""Training: validate -> embed (cached) -> grouped CV + fit heads -> save the model dir atomically.
+
+MLflow logging is a separate step (:mod:`packetlens.tracking`); ``packetlens train`` does both.
+
+Example::
+
+    >>> result = train([Path("data/bullets.jsonl")], out=Path("models/mine"),
+    ...                exemplar_files=[Path("data/exemplars.jsonl")])      # doctest: +SKIP
+    >>> result.metrics["strength"]["macro_f1"]                             # doctest: +SKIP
+    0.93
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from packetlens import __version__
+from packetlens.artifact import HEAD_LABELS, PacketModel, save_model
+from packetlens.data import LabeledDataset, load_labeled
+from packetlens.embedding import Embedder, load_embedder
+from packetlens.errors import DataValidationError, TrainingError
+from packetlens.exemplars import ExemplarRecord
+from packetlens.features import design_matrix, fit_tfidf
+from packetlens.heads import LogisticHead, calibrate, fit_platt
+from packetlens.metrics import head_metrics
+from packetlens.results import MOVES
+
+MIN_CLASS_ROWS = 8
+
+
+@dataclass
+class TrainConfig:
+    """Training settings; everything a run logs as params.
+
+    Attributes:
+        name, version: recorded in the model's config and card.
+        embedding: a sentence-transformers directory, or ``None`` for the default MiniLM.
+        C_grid: inverse regularization strengths tried by grouped cross-validation.
+        n_folds: folds of the grouped cross-validation (groups are ``pair_id``).
+        embed_scale: weight of the embedding block beside TF-IDF.
+        min_df, max_features: TF-IDF vocabulary settings.
+        abstain_band: P(strong) inside this open interval is flagged ``uncertain``.
+        seed: shuffling seed of the folds.
+    """
+
+    name: str = "packetlens"
+    version: str = "0"
+    embedding: str | None = None
+    C_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
+    n_folds: int = 5
+    embed_scale: float = 0.5
+    min_df: int = 2
+    max_features: int = 20000
+    abstain_band: tuple[float, float] = (0.35, 0.65)
+    seed: int = 13
+
+    @classmethod
+    def from_file(cls, path: Path) -> TrainConfig:
+        """Read a JSON or TOML config; unknown keys are an error naming the key."""
+        from packetlens.reading import read_text_file
+
+        text = read_text_file(path, what="config")
+        try:
+            if path.suffix.lower() == ".toml":
+                import tomllib
+
+                raw = tomllib.loads(text)
+                raw = raw.get("train", raw)
+            else:
+                raw = json.loads(text)
+        except ValueError as e:
+            raise TrainingError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'JSON'} ({e}); fix the file") from e
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise TrainingError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        for k in ("C_grid", "abstain_band"):
+            if k in raw:
+                raw[k] = tuple(raw[k])
+        return cls(**raw)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: the model, its directory, the out-of-fold metrics and predictions."""
+
+    model: PacketModel
+    model_dir: Path | None
+    metrics: dict[str, dict[str, object]]
+    oof: dict[str, tuple[np.ndarray, np.ndarray]]  # head -> (row index, P(positive))
+    dataset: LabeledDataset
+    config: TrainConfig
+    data_hash: str
+    embed_seconds: float = 0.0
+    fit_seconds: float = 0.0
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def _fold_ids(groups: Sequence[str], n_folds: int, seed: int) -> np.ndarray:
+    """Assign whole groups to folds (a pair never straddles folds), balanced by size."""
+    uniq = sorted(set(groups))
+    rng = np.random.default_rng(seed)
+    rng.shuffle(uniq)
+    fold_of = {g: i % n_folds for i, g in enumerate(uniq)}
+    return np.array([fold_of[g] for g in groups])
+
+
+def _fit_lr(X, y: np.ndarray, C: float, seed: int):
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=1000, random_state=seed)
+    return lr.fit(X, y)
+
+
+@dataclass(frozen=True)
+class FittedHead:
+    """One head's fitted weights over the whole design matrix, before splitting into blocks."""
+
+    coef: np.ndarray
+    intercept: float
+    calib_a: float
+    calib_b: float
+    C: float
+
+
+def fit_head(X, y: np.ndarray, folds: np.ndarray, config: TrainConfig,
+             n_jobs: int = 2) -> tuple[FittedHead, np.ndarray, dict[str, object]]:
+    """Choose C by grouped CV, fit on all rows, Platt-calibrate on out-of-fold scores.
+
+    Returns the head, the calibrated out-of-fold P(positive) (shape ``(n,)``) and the CV record.
+    """
+    from joblib import Parallel, delayed
+
+    n_folds = int(folds.max()) + 1
+    jobs = [(C, k) for C in config.C_grid for k in range(n_folds)]
+
+    def run(C: float, k: int) -> tuple[float, int, np.ndarray]:
+        train_m, test_m = folds != k, folds == k
+        if len(set(y[train_m])) < 2:
+            return C, k, np.zeros(int(test_m.sum()))
+        return C, k, _fit_lr(X[train_m], y[train_m], C, config.seed).decision_function(X[test_m])
+
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(run)(C, k) for C, k in jobs)
+    oof = {C: np.zeros(len(y)) for C in config.C_grid}
+    for C, k, z in results:
+        oof[C][folds == k] = z
+    from packetlens.metrics import macro_f1, roc_auc
+
+    def quality(C: float) -> tuple[float, float]:
+        return macro_f1(y, oof[C] > 0), roc_auc(y, oof[C])
+
+    scores = {C: quality(C) for C in config.C_grid}
+    best = max(config.C_grid, key=lambda C: scores[C])
+    a, b = fit_platt(oof[best], y)
+    full = _fit_lr(X, y, best, config.seed)
+    fitted = FittedHead(np.asarray(full.coef_[0]), float(full.intercept_[0]), a, b, best)
+    record = {"C": best, "cv": {str(C): {"macro_f1": s[0], "roc_auc": s[1]} for C, s in scores.items()}}
+    return fitted, calibrate(oof[best], a, b), record
+
+
+def load_exemplars(paths: Sequence[Path]) -> list[ExemplarRecord]:
+    """Read exemplar JSONL files (``text``, ``moves``, optional ``role`` and ``work_type``)."""
+    from packetlens.reading import read_text_file
+
+    out: list[ExemplarRecord] = []
+    for p in paths:
+        text = read_text_file(Path(p), max_bytes=50 * 1024 * 1024, what="exemplar file")
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                d = json.loads(line)
+                moves = tuple(m for m in MOVES if m in d.get("moves", ()))
+                out.append(ExemplarRecord(str(d["text"]).strip(), moves, d.get("role"), d.get("work_type")))
+            except (ValueError, KeyError, TypeError) as e:
+                raise DataValidationError(f"{p}: line {n}: bad exemplar ({e}); each line needs 'text' and 'moves'") from e
+    return out
+
+
+def _package_versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "packetlens": __version__}
+    for pkg in ("numpy", "scikit-learn", "sentence-transformers", "onnxruntime", "tokenizers"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
+          config: TrainConfig | None = None, exemplar_files: Sequence[Path] = (),
+          base_data: Sequence[Path] = (), embedder: Embedder | None = None,
+          cache_dir: Path | None = None, text_col: str = "text",
+          label_cols: dict[str, str] | None = None,
+          progress: Callable[[str], None] | None = None) -> TrainResult:
+    """Train every head on labeled rows and (if ``out`` is given) save the model directory.
+
+    Args:
+        data: the user's labeled files, or an already loaded :class:`LabeledDataset`.
+        out: where to write the model directory (atomically); ``None`` to keep it in memory.
+        config: settings (:class:`TrainConfig`).
+        exemplar_files: exemplar banks to include; the strong rows of ``data`` join the bank too.
+        base_data: labeled files mixed in (the shipped data/ for ``--base``); their strong
+            rows do not join the bank (the shipped bank already covers them).
+        embedder: defaults to the sentence-transformers backend through the vector cache.
+        cache_dir: ONNX export + vector cache directory.
+        text_col, label_cols: column mapping for the user's files.
+        progress: called with a short message at each stage (the CLI prints it to stderr).
+
+    Raises:
+        DataValidationError, TrainingError: with the file, row or class and the fix.
+    """
+    import time
+
+    say = progress or (lambda _m: None)
+    config = config or TrainConfig()
+    if isinstance(data, LabeledDataset):
+        user = data
+    else:
+        say(f"reading {len(data)} file(s)")
+        user = load_labeled(list(data), text_col=text_col, label_cols=label_cols)
+    ds = user
+    if base_data:
+        ds = load_labeled(list(base_data)).concat(user)
+        dup = len(set(ds.ids)) != len(ds.ids)
+        if dup:  # a user row id equal to a shipped id: re-key the user's rows
+            ds.ids = ds.ids[: len(ds) - len(user)] + [f"user:{i}" for i in user.ids]
+    _check_classes(ds)
+    data_hash = ds.content_hash()
+
+    t0 = time.perf_counter()
+    if embedder is None:
+        say("loading the embedding model")
+        embedder = load_embedder(config.embedding, backend="sentence-transformers", cache_dir=cache_dir)
+    bank = load_exemplars(exemplar_files)
+    bank += [ExemplarRecord(t, m or (), (user.meta.get("role") or [None] * len(user))[i],
+                            (user.meta.get("work_type") or [None] * len(user))[i])
+             for i, (t, s, m) in enumerate(zip(user.texts, user.strength, user.moves, strict=True))
+             if s == "strong" and not isinstance(data, LabeledDataset)]
+    seen: set[str] = set()
+    bank = [r for r in bank if not (r.text in seen or seen.add(r.text))]
+    say(f"embedding {len(ds)} rows and {len(bank)} exemplars")
+    vecs = embedder.encode(ds.texts)
+    bank_vecs = embedder.encode([r.text for r in bank]) if bank else np.zeros((0, embedder.identity.dimension), np.float32)
+    embed_seconds = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    tfidf = fit_tfidf(ds.texts, min_df=config.min_df, max_features=config.max_features)
+    X_all = design_matrix(vecs, tfidf, ds.texts, config.embed_scale)
+    heads: dict[str, LogisticHead] = {}
+    metrics: dict[str, dict[str, object]] = {}
+    oof: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for head in ("strength", "framing", *MOVES):
+        labels = ds.labels_for(head)
+        idx = np.array([i for i, v in enumerate(labels) if v is not None])
+        if len(idx) == 0:
+            if head in ("strength", "framing"):
+                raise TrainingError(f"no row carries a {head} label; add a '{head}' column or train with --base")
+            say(f"skipping the {head} head: no row carries a moves label")
+            continue
+        y = np.array([labels[i] for i in idx])
+        say(f"fitting the {head} head on {len(idx)} rows")
+        folds = _fold_ids([ds.groups[i] for i in idx], min(config.n_folds, _max_folds(y)), config.seed)
+        fitted, p_oof, record = fit_head(X_all[idx], y, folds, config)
+        d = vecs.shape[1]
+        heads[head] = LogisticHead(head, *HEAD_LABELS[head], coef_emb=fitted.coef[:d],
+                                   coef_tfidf=fitted.coef[d:], intercept=fitted.intercept,
+                                   calib_a=fitted.calib_a, calib_b=fitted.calib_b, C=fitted.C)
+        metrics[head] = {**head_metrics(y, p_oof), **record}
+        oof[head] = (idx, p_oof)
+    fit_seconds = time.perf_counter() - t1
+
+    extra = {
+        "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "training_data_sha256": data_hash,
+        "n_training_rows": len(ds),
+        "package_versions": _package_versions(),
+        "train_config": _jsonable(asdict(config)),
+    }
+    if config.embedding is not None:
+        extra["embedding_source"] = str(config.embedding)
+    model = PacketModel(name=config.name, version=config.version, embedding=embedder.identity,
+                        heads=heads, tfidf=tfidf, exemplars=bank, exemplar_vectors=bank_vecs,
+                        embed_scale=config.embed_scale, abstain_band=config.abstain_band,
+                        metrics=_jsonable(metrics), extra=extra)
+    from packetlens.card import model_card
+
+    model.card = model_card(model, ds)
+    model_dir = None
+    if out is not None:
+        say(f"saving the model to {out}")
+        model_dir = save_model(model, Path(out))
+    return TrainResult(model, model_dir, metrics, oof, ds, config, data_hash, embed_seconds, fit_seconds,
+                       params=_jsonable({**asdict(config), "n_rows": len(ds), "n_exemplars": len(bank)}))
+
+
+def _max_folds(y: np.ndarray) -> int:
+    return max(2, min(int(np.sum(y == 0)), int(np.sum(y == 1))))
+
+
+def _check_classes(ds: LabeledDataset) -> None:
+    for head in ("strength", "framing", *MOVES):
+        labels = [v for v in ds.labels_for(head) if v is not None]
+        if not labels:
+            continue
+        pos, neg = HEAD_LABELS[head]
+        for cls, count in ((pos, sum(labels)), (neg, len(labels) - sum(labels))):
+            if count < MIN_CLASS_ROWS:
+                what = f"{head}={cls}" if head in ("strength", "framing") else f"move {head} ({'present' if cls == pos else 'absent'})"
+                raise TrainingError(f"{what} has {count} labeled row(s); each class needs at least "
+                                    f"{MIN_CLASS_ROWS}; add rows or train with --base")
+
+
+def _jsonable(obj: object) -> object:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return None if f != f else f
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+
+def base_files() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """The shipped labeled data and exemplar bank (``--base``), inside the installed package."""
+    root = Path(__file__).parent / "base_data"
+    data, bank = root / "bullets.jsonl", root / "exemplars.jsonl"
+    if not data.is_file():
+        raise TrainingError(f"{root}: the shipped data is missing from this install; reinstall packetlens "
+                            "or train with --no-base")
+    return (data,), ((bank,) if bank.is_file() else ())
