@@ -196,6 +196,79 @@ def train(
 
 
 @app.command()
+def evaluate(
+    data: Annotated[list[Path], typer.Argument(help="Labeled JSONL, CSV or Parquet files.")],
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory or MLflow URI. Default: the shipped model.")] = None,
+    fmt: Annotated[EvalFmt, typer.Option("--format", "-f", help="Output format.")] = EvalFmt.table,
+    text_col: Annotated[str, typer.Option("--text-col", help="The column holding the bullet text.")] = "text",
+    label_col: Annotated[Optional[list[str]], typer.Option("--label-col", help="Map a label to your column: strength=verdict.")] = None,
+    log: Annotated[bool, typer.Option("--log", help="Record the evaluation as an MLflow run.")] = False,
+    tracking_uri: Annotated[str, typer.Option("--tracking-uri", help="MLflow tracking store.")] = "sqlite:///mlruns/mlflow.db",
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache.")] = None,
+) -> None:
+    """Metrics of a model on labeled data: per head, per slice, with bootstrap 95% intervals."""
+
+    def go() -> None:
+        import json
+
+        from packetlens.data import load_labeled, parse_label_map
+        from packetlens.evaluation import evaluate as evaluate_fn
+        from packetlens.evaluation import format_evaluation
+        from packetlens.scorer import PacketScorer
+
+        ds = load_labeled(data, text_col=text_col, label_cols=parse_label_map(label_col or []))
+        scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir), tracking_uri=tracking_uri)
+        report = evaluate_fn(scorer, ds)
+        typer.echo(json.dumps(report, indent=2) if fmt == EvalFmt.json else format_evaluation(report), nl=False)
+        if log:
+            from packetlens.tracking import log_evaluation
+
+            run_id = log_evaluation(report, data=[str(d) for d in data], data_hash=ds.content_hash(),
+                                    tracking_uri=tracking_uri)
+            _progress(f"logged evaluation run {run_id}")
+
+    _run(go)
+
+
+@app.command()
+def audit(
+    data: Annotated[list[Path], typer.Argument(help="Labeled JSONL, CSV or Parquet files.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Write the flagged rows here (.csv or .json).")] = Path("audit.csv"),
+    text_col: Annotated[str, typer.Option("--text-col", help="The column holding the bullet text.")] = "text",
+    label_col: Annotated[Optional[list[str]], typer.Option("--label-col", help="Map a label to your column: strength=verdict.")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache.")] = None,
+) -> None:
+    """Rows whose labels the model disagrees with out-of-fold: suspected label errors, most suspect first."""
+
+    def go() -> None:
+        import csv
+        import json
+
+        from packetlens.data import load_labeled, parse_label_map
+        from packetlens.evaluation import audit as audit_fn
+
+        if out.suffix.lower() not in (".csv", ".json"):
+            raise _err(f"--out {out}: use a .csv or .json file")
+        ds = load_labeled(data, text_col=text_col, label_cols=parse_label_map(label_col or []))
+        flagged = audit_fn(ds, cache_dir=_cache_dir(cache_dir))
+        try:
+            if out.suffix.lower() == ".json":
+                out.write_text(json.dumps(flagged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            else:
+                with out.open("w", newline="", encoding="utf-8") as f:
+                    w = csv.DictWriter(f, fieldnames=["rank", "head", "id", "given", "suggested", "p_given", "text"])
+                    w.writeheader()
+                    w.writerows(flagged)
+        except OSError as e:
+            raise _err(f"{out}: cannot write ({e.strerror}); pass a writable --out") from None
+        n_rows = len({r["id"] for r in flagged})
+        typer.echo(f"{len(flagged)} suspected label issues on {n_rows} of {len(ds)} rows "
+                   f"({n_rows / max(len(ds), 1):.1%}); written to {out}")
+
+    _run(go)
+
+
+@app.command()
 def info(
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory. Default: the shipped model.")] = None,
 ) -> None:
@@ -211,6 +284,7 @@ def info(
 
 
 def main() -> None:
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     app()
 
 

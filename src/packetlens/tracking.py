@@ -32,10 +32,10 @@ class TrackingInfo:
 
 
 def _mlflow(tracking_uri: str):
-    warnings.filterwarnings("ignore", module="mlflow")
-    logging.getLogger("mlflow").setLevel(logging.ERROR)
-    logging.getLogger("alembic").setLevel(logging.ERROR)
     import mlflow
+
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     if tracking_uri.startswith("sqlite:///"):
         db = Path(tracking_uri[len("sqlite:///"):])
@@ -120,7 +120,8 @@ def log_training(result, *, tracking_uri: str = DEFAULT_TRACKING_URI, experiment
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
-    with mlflow.start_run(experiment_id=exp_id) as run:
+    with mlflow.start_run(experiment_id=exp_id) as run, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLflow's advice on type hints and colour codes
         mlflow.log_params({k: (str(v)[:490]) for k, v in result.params.items()})
         mlflow.set_tags({"training_data_sha256": result.data_hash, "embedding": result.model.embedding.key})
         for head, m in result.metrics.items():
@@ -134,23 +135,23 @@ def log_training(result, *, tracking_uri: str = DEFAULT_TRACKING_URI, experiment
             plt.close(fig)
         mlflow.log_artifacts(str(result.model_dir), artifact_path="model_dir")
         signature = ModelSignature(inputs=Schema([ColSpec("string", "text")]))
-        mlflow.pyfunc.log_model(
+        info = mlflow.pyfunc.log_model(
             name="model", python_model=str(Path(__file__).with_name("mlflow_pyfunc.py")),
             artifacts={"model_dir": str(result.model_dir)}, signature=signature,
             pip_requirements=["packetlens"])
         run_id = run.info.run_id
     if not register:
         return TrackingInfo(run_id, experiment)
-    return _register(mlflow, run_id, experiment, register, result, force, tracking_uri)
+    return _register(mlflow, run_id, info.model_uri, experiment, register, result, force, tracking_uri)
 
 
-def _register(mlflow, run_id: str, experiment: str, name: str, result, force: bool,  # noqa: ANN001
+def _register(mlflow, run_id: str, model_uri: str, experiment: str, name: str, result, force: bool,  # noqa: ANN001
               tracking_uri: str) -> TrackingInfo:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     client = MlflowClient()
-    mv = mlflow.register_model(f"runs:/{run_id}/model", name)
+    mv = mlflow.register_model(model_uri, name)
     new_f1 = float(result.metrics["strength"]["macro_f1"])
     try:
         current = client.get_model_version_by_alias(name, CHAMPION)
@@ -195,3 +196,20 @@ def download_model(uri: str, *, tracking_uri: str | None = None) -> Path:
         if (cfg.parent / "heads.npz").is_file():
             return cfg.parent
     raise TrackingError(f"{uri}: the logged model holds no packetlens model directory")
+
+
+def log_evaluation(report: dict[str, object], *, data: list[str], data_hash: str,
+                   tracking_uri: str = DEFAULT_TRACKING_URI, experiment: str = "packetlens-evaluation") -> str:
+    """Record an :func:`~packetlens.evaluation.evaluate` report as an MLflow run; returns its id."""
+    mlflow = _mlflow(tracking_uri)
+    exp = mlflow.get_experiment_by_name(experiment)
+    exp_id = exp.experiment_id if exp else mlflow.create_experiment(
+        experiment, artifact_location=_artifact_location(tracking_uri))
+    with mlflow.start_run(experiment_id=exp_id) as run:
+        mlflow.set_tags({"data": ",".join(data)[:4000], "data_sha256": data_hash,
+                         "model": f"{report['model']['name']} {report['model']['version']}"})  # type: ignore[index]
+        for head, m in report["heads"].items():  # type: ignore[union-attr]
+            mlflow.log_metrics({f"{head}.{k}": float(v) for k, v in m.items()
+                                if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v})
+        mlflow.log_dict(report, "evaluation.json")
+        return run.info.run_id

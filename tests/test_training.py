@@ -1,0 +1,110 @@
+import json
+
+import numpy as np
+import pytest
+
+from packetlens.artifact import load_model, save_model
+from packetlens.data import load_labeled
+from packetlens.errors import ModelArtifactError, TrainingError
+from packetlens.scorer import PacketScorer
+from packetlens.training import TrainConfig, train
+
+FAST = TrainConfig(name="test", version="1", C_grid=(1.0,), n_folds=3)
+
+
+@pytest.fixture(scope="module")
+def trained(small_data, tmp_path_factory):
+    from conftest import HashingEmbedder
+
+    out = tmp_path_factory.mktemp("models") / "m"
+    return train([small_data], out=out, config=FAST, embedder=HashingEmbedder())
+
+
+def test_train_writes_a_loadable_model_with_oof_metrics(trained):
+    m = load_model(trained.model_dir)
+    assert set(m.heads) == {"strength", "framing", "quantified_counterfactual", "second_order_leverage",
+                            "difficulty_named", "uncertainty_bounded"}
+    for head, metrics in trained.metrics.items():
+        assert 0.0 <= metrics["macro_f1"] <= 1.0 and 0.0 <= metrics["ece"] <= 1.0, head
+    saved = json.loads((trained.model_dir / "metrics.json").read_text())
+    assert saved["strength"]["macro_f1"] == pytest.approx(trained.metrics["strength"]["macro_f1"])
+    assert not list(trained.model_dir.rglob("*.pkl"))
+    assert "Out-of-fold metrics" in (trained.model_dir / "README.md").read_text()
+
+
+def test_save_load_round_trip_scores_identically(trained, tmp_path):
+    from conftest import HashingEmbedder
+
+    texts = ["Tuned the reranker.", "Built the eval gate three teams use; review fell from 10 days to 40 minutes."]
+    a = PacketScorer(trained.model, HashingEmbedder()).score(texts)
+    copy = save_model(load_model(trained.model_dir), tmp_path / "copy")
+    b = PacketScorer(load_model(copy), HashingEmbedder()).score(texts)
+    assert [x.to_dict() for x in a] == [x.to_dict() for x in b]
+
+
+def test_folds_never_split_a_pair(small_data):
+    from packetlens.training import _fold_ids
+
+    ds = load_labeled([small_data])
+    folds = _fold_ids(ds.groups, 5, 0)
+    by_group = {}
+    for g, f in zip(ds.groups, folds):
+        by_group.setdefault(g, set()).add(f)
+    assert all(len(v) == 1 for v in by_group.values())
+
+
+def test_a_model_from_another_embedding_is_refused(trained, onnx_embedder):
+    with pytest.raises(ModelArtifactError, match="trained on embedding test/hashing"):
+        PacketScorer(trained.model, onnx_embedder)
+
+
+def test_corrupt_model_directory(trained, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(trained.model_dir, bad)
+    (bad / "heads.npz").write_bytes(b"garbage")
+    with pytest.raises(ModelArtifactError, match="corrupt model directory"):
+        load_model(bad)
+    (bad / "config.json").unlink()
+    with pytest.raises(ModelArtifactError, match="missing config.json"):
+        load_model(bad)
+
+
+def test_failed_save_keeps_the_previous_model(trained, tmp_path, monkeypatch):
+    target = save_model(trained.model, tmp_path / "m")
+    before = (target / "heads.npz").read_bytes()
+    monkeypatch.setattr(np, "save", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(ModelArtifactError, match="previous model is untouched"):
+        save_model(trained.model, target)
+    assert (target / "heads.npz").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no half-written directory left behind
+
+
+def test_a_class_with_too_few_rows_is_refused(tmp_path):
+    from conftest import HashingEmbedder
+
+    rows = [{"text": f"Tuned knob number {i} again", "strength": "weak"} for i in range(30)]
+    rows += [{"text": f"Built gate {i}; review fell from 10 days to 40 minutes", "strength": "strong"} for i in range(5)]
+    p = tmp_path / "d.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(TrainingError, match="strength=strong has 5 labeled row"):
+        train([p], config=FAST, embedder=HashingEmbedder())
+
+
+def test_partial_labels_train_only_their_heads(small_data, tmp_path):
+    from conftest import HashingEmbedder
+
+    rows = [json.loads(x) for x in small_data.read_text().splitlines()]
+    p = tmp_path / "strength_only.jsonl"
+    p.write_text("".join(json.dumps({"text": r["text"], "strength": r["strength"]}) + "\n" for r in rows[:120]))
+    result = train([p], base_data=[small_data], config=FAST, embedder=HashingEmbedder())
+    assert result.metrics["strength"]["n"] == len(rows) + 120
+    assert result.metrics["framing"]["n"] == len(rows)
+
+
+def test_config_file_unknown_key(tmp_path):
+    p = tmp_path / "c.json"
+    p.write_text('{"C_grid": [1.0], "learning_rate": 3}')
+    with pytest.raises(TrainingError, match="unknown setting 'learning_rate'"):
+        TrainConfig.from_file(p)
