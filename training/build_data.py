@@ -52,7 +52,17 @@ def main() -> int:
     emb = load_embedder(None, backend="onnx", cache_dir=ROOT / ".packetlens-cache")
     rows = read(sorted(RAW.glob("voice_*.jsonl")))
     ex = read(sorted(RAW.glob("exemplars_*.jsonl")))
+    adjudicated = {}
+    adj_file = ROOT / "data" / "review" / "adjudicated.jsonl"
+    if adj_file.is_file():  # the second-pass disagreements, resolved by the rubric (data/README.md)
+        adjudicated = {a["id"]: a for a in read([adj_file])}
+    changed = 0
     for r in rows:
+        a = adjudicated.get(r["id"])
+        if a:
+            new = {"strength": a["strength"], "framing": a["framing"], "moves": a["moves"]}
+            changed += any(r[k] != new[k] for k in new)
+            r.update(new)
         r["moves"] = [m for m in MOVES if m in r["moves"]]
     # pairs broken by a drop lose their pair_id below; first vectors
     V = emb.encode([r["text"] for r in rows])
@@ -106,7 +116,7 @@ def main() -> int:
     tricky = [r for r in kept if r["tricky"]]
     words = [len(r["text"].split()) for r in kept]
     stats = {
-        "rows_written": len(rows), "rows": n, "near_duplicates_dropped": near_dup,
+        "rows_written": len(rows), "rows": n, "adjudicated_rows": len(adjudicated), "labels_changed_by_adjudication": changed, "near_duplicates_dropped": near_dup,
         "near_duplicate_rate": round(near_dup / len(rows), 4), "eval_overlap_dropped": eval_hits,
         "strength": dict(Counter(r["strength"] for r in kept)),
         "framing": dict(Counter(r["framing"] for r in kept)),
