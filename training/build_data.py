@@ -56,13 +56,22 @@ def main() -> int:
     adj_file = ROOT / "data" / "review" / "adjudicated.jsonl"
     if adj_file.is_file():  # the second-pass disagreements, resolved by the rubric (data/README.md)
         adjudicated = {a["id"]: a for a in read([adj_file])}
+    audit_changed = 0
+    audit = {}
+    for f in sorted((ROOT / "data" / "review").glob("audit_resolution_*.jsonl")):  # `packetlens audit` flags, resolved
+        for a in read([f]):
+            audit[a["id"]] = a
     changed = 0
     for r in rows:
-        a = adjudicated.get(r["id"])
-        if a:
-            new = {"strength": a["strength"], "framing": a["framing"], "moves": a["moves"]}
-            changed += any(r[k] != new[k] for k in new)
-            r.update(new)
+        r["moves"] = [m for m in MOVES if m in r["moves"]]
+        for source, label_of in ((adjudicated, "adjudicated"), (audit, "audit")):
+            a = source.get(r["id"])
+            if a:
+                new = {"strength": a["strength"], "framing": a["framing"], "moves": [m for m in MOVES if m in a["moves"]]}
+                if any(r[k] != new[k] for k in new):
+                    changed += label_of == "adjudicated"
+                    audit_changed += label_of == "audit"
+                r.update(new)
         r["moves"] = [m for m in MOVES if m in r["moves"]]
     # pairs broken by a drop lose their pair_id below; first vectors
     V = emb.encode([r["text"] for r in rows])
@@ -116,7 +125,8 @@ def main() -> int:
     tricky = [r for r in kept if r["tricky"]]
     words = [len(r["text"].split()) for r in kept]
     stats = {
-        "rows_written": len(rows), "rows": n, "adjudicated_rows": len(adjudicated), "labels_changed_by_adjudication": changed, "near_duplicates_dropped": near_dup,
+        "rows_written": len(rows), "rows": n, "adjudicated_rows": len(adjudicated), "labels_changed_by_adjudication": changed,
+        "audit_flagged_rows": len(audit), "audit_rows_relabelled": audit_changed, "near_duplicates_dropped": near_dup,
         "near_duplicate_rate": round(near_dup / len(rows), 4), "eval_overlap_dropped": eval_hits,
         "strength": dict(Counter(r["strength"] for r in kept)),
         "framing": dict(Counter(r["framing"] for r in kept)),
