@@ -40,3 +40,10 @@ def test_platt_recovers_a_known_slope():
     y = (rng.random(4000) < 1 / (1 + np.exp(-(2 * z - 0.5)))).astype(int)
     a, b = fit_platt(z, y)
     assert abs(a - 2) < 0.25 and abs(b + 0.5) < 0.2
+
+
+def test_fit_transform_matrix_equals_numpy_transform():
+    from packetlens.features import fit_transform_tfidf
+
+    tf, m = fit_transform_tfidf(TEXTS, min_df=1)
+    assert np.allclose(m.toarray(), tf.transform_dense(TEXTS))

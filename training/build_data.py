@@ -53,9 +53,8 @@ def main() -> int:
     rows = read(sorted(RAW.glob("voice_*.jsonl")))
     ex = read(sorted(RAW.glob("exemplars_*.jsonl")))
     adjudicated = {}
-    adj_file = ROOT / "data" / "review" / "adjudicated.jsonl"
-    if adj_file.is_file():  # the second-pass disagreements, resolved by the rubric (data/README.md)
-        adjudicated = {a["id"]: a for a in read([adj_file])}
+    # the second-pass disagreements, resolved by the rubric (data/README.md)
+    adjudicated = {a["id"]: a for a in read(sorted((ROOT / "data" / "review").glob("adjudicated*.jsonl")))}
     audit_changed = 0
     audit = {}
     for f in sorted((ROOT / "data" / "review").glob("audit_resolution_*.jsonl")):  # `packetlens audit` flags, resolved

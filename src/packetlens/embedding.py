@@ -273,7 +273,7 @@ class OnnxEmbedder:
     """
 
     def __init__(self, source: EmbeddingSource, *, cache_dir: Path | None = None,
-                 batch_size: int = 64) -> None:
+                 batch_size: int = 32) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -335,20 +335,36 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, source: EmbeddingSource, *, cache_dir: Path | None = None,
                  batch_size: int = 64, device: str | None = None) -> None:
-        from sentence_transformers import SentenceTransformer
-
         self.source = source
         self.batch_size = batch_size
+        self.device = device
         self.identity = embedding_identity(source, Path(cache_dir) if cache_dir else default_cache_dir())
-        self._model = SentenceTransformer(str(source.path), device=device, local_files_only=True)
-        self._model.max_seq_length = source.max_seq_length
+        self._model = None  # loaded on the first encode: a warm vector cache never needs torch
+        self._lock = threading.Lock()
+
+    def _load(self):  # noqa: ANN202
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                bars = hf_logging.is_progress_bar_enabled()
+                hf_logging.disable_progress_bar()
+                try:
+                    model = SentenceTransformer(str(self.source.path), device=self.device, local_files_only=True)
+                finally:
+                    if bars:
+                        hf_logging.enable_progress_bar()
+                model.max_seq_length = self.source.max_seq_length
+                self._model = model
+        return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts; L2-normalized float32 of shape ``(len(texts), dimension)``."""
         texts = _check_texts(texts)
         if not texts:
             return np.zeros((0, self.identity.dimension), dtype=np.float32)
-        vecs = self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+        vecs = self._load().encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                   normalize_embeddings=True, show_progress_bar=False)
         return _l2_normalize(np.asarray(vecs, dtype=np.float32))
 

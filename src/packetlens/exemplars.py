@@ -61,8 +61,23 @@ class ExemplarIndex:
         if not len(self.records):
             return []
         sims = self.vectors @ np.asarray(vector, dtype=np.float32)
-        order = np.argsort(-sims)
-        cands = [int(i) for i in order if sims[i] <= exclude_above][:pool]
+        return self._pick(sims, k, prefer_moves, pool, exclude_above)
+
+    def nearest_many(self, vectors: np.ndarray, k: int = 1, *, prefer_moves: Sequence[Sequence[str]] = (),
+                     pool: int = 8, exclude_above: float = 0.97) -> list[list[Exemplar]]:
+        """:meth:`nearest` for each row of ``vectors`` ``(n, dimension)``, with one matrix product."""
+        if not len(self.records):
+            return [[] for _ in range(len(vectors))]
+        sims = np.asarray(vectors, dtype=np.float32) @ self.vectors.T
+        wants = list(prefer_moves) or [()] * len(vectors)
+        return [self._pick(sims[i], k, wants[i], pool, exclude_above) for i in range(len(vectors))]
+
+    def _pick(self, sims: np.ndarray, k: int, prefer_moves: Sequence[str], pool: int,
+              exclude_above: float) -> list[Exemplar]:
+        sims = np.where(sims > exclude_above, -np.inf, sims)
+        take = min(pool, len(sims))
+        top = np.argpartition(-sims, take - 1)[:take]
+        cands = [int(i) for i in top[np.argsort(-sims[top])] if np.isfinite(sims[i])]
         want = set(prefer_moves)
         scored = sorted(cands, key=lambda i: -(float(sims[i]) + MOVE_BONUS * len(want & set(self.records[i].moves))))
         return [Exemplar(self.records[i].text, float(sims[i]), self.records[i].moves,

@@ -60,24 +60,33 @@ class Tfidf:
 
 def fit_tfidf(texts: Sequence[str], *, min_df: int = 2, max_features: int = 20000) -> Tfidf:
     """Fit the vocabulary with scikit-learn (training only) and return it as plain arrays."""
+    return fit_transform_tfidf(texts, min_df=min_df, max_features=max_features)[0]
+
+
+def fit_transform_tfidf(texts: Sequence[str], *, min_df: int = 2, max_features: int = 20000):
+    """Fit the vocabulary and return ``(Tfidf, CSR matrix of texts)``; the matrix equals ``Tfidf.transform``."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vec = TfidfVectorizer(lowercase=True, ngram_range=(1, 2), sublinear_tf=True, norm="l2",
                           min_df=min_df, max_features=max_features, token_pattern=TOKEN.pattern)
-    vec.fit(list(texts))
+    matrix = vec.fit_transform(list(texts))
     vocab = [""] * len(vec.vocabulary_)
     for term, i in vec.vocabulary_.items():
         vocab[i] = term
-    return Tfidf(tuple(vocab), np.asarray(vec.idf_, dtype=np.float64))
+    return Tfidf(tuple(vocab), np.asarray(vec.idf_, dtype=np.float64)), matrix
 
 
-def design_matrix(embeddings: np.ndarray, tfidf: Tfidf, texts: Sequence[str], embed_scale: float):
+def design_matrix(embeddings: np.ndarray, tfidf: Tfidf, texts: Sequence[str], embed_scale: float,
+                  tfidf_matrix=None):  # noqa: ANN001
     """The training design matrix ``[embed_scale * embeddings | tfidf]`` as a scipy CSR matrix.
 
-    Shapes: ``embeddings`` (n, d) -> result (n, d + n_terms).
+    Shapes: ``embeddings`` (n, d) -> result (n, d + n_terms). ``tfidf_matrix`` (from
+    :func:`fit_transform_tfidf`) skips re-computing the TF-IDF rows.
     """
     from scipy import sparse
 
+    if tfidf_matrix is not None:
+        return sparse.hstack([sparse.csr_matrix(embeddings * embed_scale), tfidf_matrix], format="csr")
     rows, cols, vals = [], [], []
     for i, row in enumerate(tfidf.transform(texts)):
         for j, v in row.items():

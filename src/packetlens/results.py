@@ -18,7 +18,8 @@ FRAMING_LABELS: tuple[str, str] = ("housekeeping", "system")
 
 
 def _r(x: float) -> float:
-    return round(float(x), 4)
+    """Six significant digits: enough to keep the order of near-0 and near-1 probabilities."""
+    return float(f"{float(x):.6g}")
 
 
 @dataclass(frozen=True)

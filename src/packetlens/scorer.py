@@ -117,14 +117,16 @@ class PacketScorer:
         vecs = self.embedder.encode(texts)
         p = self._probas(vecs, texts)
         lo, hi = self.model.abstain_band
+        moves_of = [{m: float(p[m][i]) for m in MOVES if m in p} for i in range(len(bullets))]
+        lacking = [[m for m in MOVES if mv.get(m, 0.0) < 0.5] for mv in moves_of]
+        exemplars = self.index.nearest_many(vecs, 1, prefer_moves=lacking)
         out = []
         for i, b in enumerate(bullets):
             ps, pf = float(p["strength"][i]), float(p["framing"][i])
             strength = HeadScore("strong" if ps >= 0.5 else "weak", ps, lo < ps < hi)
             framing = HeadScore("system" if pf >= 0.5 else "housekeeping", pf, lo < pf < hi)
-            moves = {m: float(p[m][i]) for m in MOVES if m in p}
-            lacking = [m for m in MOVES if moves.get(m, 0.0) < 0.5]
-            ex = self.index.nearest(vecs[i], 1, prefer_moves=lacking)
+            moves = moves_of[i]
+            ex = exemplars[i]
             out.append(BulletScore(text=texts[i], line=b.line, strength=strength, framing=framing,
                                    moves=moves, exemplar=ex[0] if ex else None,
                                    hints=hints_for(texts[i], strength, framing, moves),
