@@ -108,3 +108,13 @@ def test_config_file_unknown_key(tmp_path):
     p.write_text('{"C_grid": [1.0], "learning_rate": 3}')
     with pytest.raises(TrainingError, match="unknown setting 'learning_rate'"):
         TrainConfig.from_file(p)
+
+
+def test_unwritable_output_fails_before_training(small_data, tmp_path):
+    from conftest import HashingEmbedder
+
+    emb = HashingEmbedder()
+    (tmp_path / "file.txt").write_text("x")  # a file where the output's parent directory should be
+    with pytest.raises(ModelArtifactError, match="cannot write the model here"):
+        train([small_data], out=tmp_path / "file.txt" / "m", config=FAST, embedder=emb)
+    assert emb.calls == 0

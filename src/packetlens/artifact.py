@@ -76,6 +76,16 @@ class PacketModel:
         }
 
 
+def check_writable(directory: Path) -> None:
+    """Fail early (before training) when ``directory`` could not be written."""
+    parent = Path(directory).parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(dir=parent, prefix=f".{Path(directory).name}.probe-").cleanup()
+    except OSError as e:
+        raise ModelArtifactError(f"{parent}: cannot write the model here ({e.strerror}); pass a writable --out") from e
+
+
 def save_model(model: PacketModel, directory: Path) -> Path:
     """Write ``model`` to ``directory`` atomically; the previous model there survives any failure."""
     directory = Path(directory)

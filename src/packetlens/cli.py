@@ -173,6 +173,10 @@ def train(
         from packetlens.training import TrainConfig, base_files
         from packetlens.training import train as train_fn
 
+        if track:  # before any work: a bad store must not cost a training run or touch the model
+            from packetlens.tracking import check_store
+
+            check_store(tracking_uri)
         cfg = TrainConfig.from_file(config) if config else TrainConfig()
         bdata, bex = base_files() if base else ((), ())
         result = train_fn(data, out=out, config=cfg, base_data=bdata, exemplar_files=[*bex, *(exemplars or [])],

@@ -6,6 +6,7 @@ The only module that imports mlflow (lazily, inside functions).
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -31,21 +32,27 @@ class TrackingInfo:
     gate: str = ""
 
 
-def _mlflow(tracking_uri: str):
-    import mlflow
-
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
+def check_store(tracking_uri: str) -> None:
+    """Fail early (before any training) when a local SQLite store cannot be written. Imports no mlflow."""
     if tracking_uri.startswith("sqlite:///"):
         db = Path(tracking_uri[len("sqlite:///"):])
         try:
             db.parent.mkdir(parents=True, exist_ok=True)
             probe = tempfile.NamedTemporaryFile(dir=db.parent, delete=True)  # noqa: SIM115
             probe.close()
+            if db.exists() and not os.access(db, os.W_OK):
+                raise PermissionError(13, "permission denied")
         except OSError as e:
-            raise TrackingError(f"{db.parent}: the tracking store is not writable ({e.strerror}); "
-                                "pass --tracking-uri sqlite:///WRITABLE/DIR/mlflow.db") from e
+            raise TrackingError(f"{db}: the tracking store is not writable ({e.strerror}); "
+                                "pass --tracking-uri sqlite:///WRITABLE/DIR/mlflow.db or --no-track") from e
+
+
+def _mlflow(tracking_uri: str):
+    check_store(tracking_uri)
+    import mlflow
+
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(tracking_uri)
     return mlflow
 

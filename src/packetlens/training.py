@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from packetlens import __version__
-from packetlens.artifact import HEAD_LABELS, PacketModel, save_model
+from packetlens.artifact import HEAD_LABELS, PacketModel, check_writable, save_model
 from packetlens.data import LabeledDataset, load_labeled
 from packetlens.embedding import Embedder, load_embedder
 from packetlens.errors import DataValidationError, TrainingError
@@ -251,6 +251,8 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
 
     say = progress or (lambda _m: None)
     config = config or TrainConfig()
+    if out is not None:
+        check_writable(Path(out))
     if isinstance(data, LabeledDataset):
         user = data
     else:
