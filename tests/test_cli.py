@@ -134,3 +134,29 @@ def test_bad_model_dir_exits_2(env):
 def test_info_prints_the_model_card():
     r = invoke("info")
     assert r.exit_code == 0 and "Out-of-fold metrics" in r.stdout
+
+
+def test_importing_packetlens_and_the_cli_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, packetlens, packetlens.cli; "
+            "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'mlflow', 'sklearn', 'datasets') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_model_from_another_embedding_exits_2(env, tmp_path):
+    import json as _json
+    import shutil
+
+    from packetlens.scorer import default_model_dir
+
+    m = tmp_path / "other"
+    shutil.copytree(default_model_dir(), m)
+    cfg = _json.loads((m / "config.json").read_text())
+    cfg["embedding"]["weights_sha256"] = "0" * 64
+    (m / "config.json").write_text(_json.dumps(cfg))
+    r = invoke("score", "-", "--model", str(m), input="- Tuned the reranker.\n")
+    assert r.exit_code == 2 and "was trained on embedding" in r.stderr

@@ -98,3 +98,9 @@ def test_nothing_is_written_on_failure(tmp_path):
 def test_label_map_errors():
     with pytest.raises(DataValidationError, match="LABEL=COLUMN"):
         parse_label_map(["verdict"])
+
+
+def test_a_one_megabyte_line_is_refused(tmp_path):
+    p = write_jsonl(tmp_path / "big.jsonl", [GOOD[0], {"id": "x", "text": "word " * 200_000, "strength": "weak"}])
+    with pytest.raises(DataValidationError, match=r"line 2: text is 1,000,000 characters"):
+        load_labeled([p])

@@ -17,7 +17,7 @@ HINTS = {
 }
 FRAMING_HINT = "reads as housekeeping: name the system you built or owned and who uses it"
 VANITY_HINT = "numbers count effort, not effect: replace the count with what changed because of it"
-VAGUE_HINT = "vague verb ({verb}): say what you built or changed, not that you helped"
+VAGUE_HINT = "vague verb ({verb}): say what you built or changed, and what it did"
 BURIED_HINT = "leverage buried in a sub-clause: lead with who built on it"
 WE_HINT = "\"we\" hides your part: say what you did yourself"
 
