@@ -7,8 +7,13 @@ strength, framing and move probabilities and the nearest exemplar.
 
 from __future__ import annotations
 
+import warnings
+
 import mlflow
 from mlflow.pyfunc import PythonModel
+
+# MLflow suggests type hints on predict(); ours takes a DataFrame or a list, validated below
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 
 
 class PacketlensPyfunc(PythonModel):

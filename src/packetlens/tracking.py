@@ -167,10 +167,10 @@ def _register(mlflow, run_id: str, model_uri: str, experiment: str, name: str, r
     if current is None:
         promote, gate = True, f"no champion yet; version {mv.version} becomes champion"
     else:
-        champ_f1 = champion_f1_on(result, f"models:/{name}@{CHAMPION}", tracking_uri)
+        champ_f1, how = champion_f1_on(result, f"models:/{name}@{CHAMPION}", tracking_uri)
         promote = force or new_f1 > champ_f1
         gate = (f"strength macro-F1 on the same {len(result.dataset)} rows: new {new_f1:.4f} (out-of-fold) vs "
-                f"champion v{current.version} {champ_f1:.4f}; " +
+                f"champion v{current.version} {champ_f1:.4f} ({how}); " +
                 ("champion moves to v" + str(mv.version) + (" (forced)" if force and new_f1 <= champ_f1 else "")
                  if promote else "champion stays (pass --force to move it)"))
     if promote:
@@ -179,16 +179,26 @@ def _register(mlflow, run_id: str, model_uri: str, experiment: str, name: str, r
     return TrackingInfo(run_id, experiment, name, str(mv.version), promote, gate)
 
 
-def champion_f1_on(result, uri: str, tracking_uri: str) -> float:  # noqa: ANN001
-    """Strength macro-F1 of the model at ``uri`` on the rows of ``result`` that carry strength."""
+def champion_f1_on(result, uri: str, tracking_uri: str) -> tuple[float, str]:  # noqa: ANN001
+    """Strength macro-F1 of the model at ``uri`` on the rows of ``result``, and how it was measured.
+
+    When the champion was trained on exactly these rows (same data hash), its own out-of-fold
+    figure is the fair comparison. Otherwise it scores the rows; if it saw some of them in
+    training that favours the champion, so the gate errs toward keeping it.
+    """
+    from packetlens.artifact import load_model
     from packetlens.metrics import macro_f1
     from packetlens.scorer import PacketScorer
 
-    scorer = PacketScorer.from_pretrained(uri, tracking_uri=tracking_uri)
+    directory = download_model(uri, tracking_uri=tracking_uri)
+    champion = load_model(directory)
+    if champion.extra.get("training_data_sha256") == result.data_hash and "strength" in champion.metrics:
+        return float(champion.metrics["strength"]["macro_f1"]), "its out-of-fold figure on the same data"
+    scorer = PacketScorer.from_pretrained(directory, tracking_uri=tracking_uri)
     idx, _ = result.oof["strength"]
     y = np.array([result.dataset.labels_for("strength")[i] for i in idx])
     p = scorer.head_probas([result.dataset.texts[i] for i in idx])["strength"]
-    return macro_f1(y, p >= 0.5)
+    return macro_f1(y, p >= 0.5), "scored on these rows"
 
 
 def download_model(uri: str, *, tracking_uri: str | None = None) -> Path:
