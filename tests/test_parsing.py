@@ -64,3 +64,9 @@ def test_str_only():
 
     with pytest.raises(TypeError):
         parse_packet(b"- x")  # type: ignore[arg-type]
+
+
+def test_plain_text_ignore_marker_and_numbered_items():
+    text = "Packet\n1. first\n2) second\n   wrapped\n- dropped\n<!-- packetlens: ignore -->\n• kept\n"
+    assert [(b.text, b.line) for b in parse_packet(text, "text")] == [
+        ("first", 2), ("second wrapped", 3), ("kept", 7)]

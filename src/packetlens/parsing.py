@@ -201,23 +201,22 @@ def _parse_text(text: str) -> list[Bullet]:
     marked = [(n, _TEXT_MARKER.match(line)) for n, line in enumerate(lines, start=1)]
     out: list[Bullet] = []
     if any(m for _, m in marked):
-        current: list[str] | None = None
+        items: list[tuple[list[str], int]] = []
+        open_item = False  # an indented line right after an item continues it
         for (n, m), line in zip(marked, lines, strict=True):
             if _IGNORE.search(line):
-                if out:
-                    out.pop()
-                current = None
-                continue
-            if m:
-                current = [m.group("body")]
-                out.append(Bullet("", n))
-                out[-1] = Bullet(" ".join(current), n)
-            elif current is not None and line.strip() and line[:1] in (" ", "\t"):
-                current.append(line.strip())
-                out[-1] = Bullet(" ".join(current), out[-1].line)
+                if items:
+                    items.pop()
+                open_item = False
+            elif m:
+                items.append(([m.group("body")], n))
+                open_item = True
+            elif open_item and line.strip() and line[:1] in (" ", "\t"):
+                items[-1][0].append(line.strip())
             else:
-                current = None
-        return [Bullet(re.sub(r"\s+", " ", b.text).strip(), b.line) for b in out if b.text.strip()]
+                open_item = False
+        out = [Bullet(re.sub(r"\s+", " ", " ".join(words)).strip(), n) for words, n in items]
+        return [b for b in out if b.text]
     for n, line in enumerate(lines, start=1):
         if _IGNORE.search(line):
             if out:

@@ -45,8 +45,11 @@ def to_table(report: PacketReport, *, color: bool = True, width: int | None = No
     from rich.table import Table
     from rich.text import Text
 
+    import io
+
+    # render into a recording console; the caller decides where the text goes
     console = Console(record=True, force_terminal=color, no_color=not color, width=width or 120,
-                      color_system="standard" if color else None, file=open("/dev/null", "w"))  # noqa: SIM115
+                      color_system="standard" if color else None, file=io.StringIO())
     table = Table(title=f"{report.path}: packet score {report.score:.0f}/100", show_lines=True, expand=True)
     table.add_column("line", justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
