@@ -26,3 +26,14 @@ def test_default_model_quality_on_data(default_scorer):
     m = default_scorer.model.metrics
     assert m["strength"]["macro_f1"] >= 0.90
     assert m["strength"]["ece"] <= 0.05
+
+
+def test_committed_mlruns_holds_the_shipped_model(monkeypatch, cache_dir):
+    """`models:/packetlens@champion` in the committed store is the model in models/default."""
+    from packetlens.scorer import PacketScorer
+
+    monkeypatch.chdir(ROOT)
+    scorer = PacketScorer.from_pretrained("models:/packetlens@champion", tracking_uri="sqlite:///mlruns/mlflow.db",
+                                          cache_dir=cache_dir)
+    shipped = json.loads((ROOT / "models" / "default" / "config.json").read_text())
+    assert scorer.model.extra["training_data_sha256"] == shipped["training_data_sha256"]
