@@ -158,15 +158,24 @@ def fit_heads(X, problems: dict[str, HeadProblem], config: TrainConfig,
 
     from packetlens.metrics import macro_f1, roc_auc
 
-    Xs = {h: X[pr.idx] for h, pr in problems.items()}
+    # heads labeled on the same rows share their row slices and fold splits (one copy each)
+    slices: dict[bytes, tuple[object, dict[int, tuple[object, object]]]] = {}
+    for pr in problems.values():
+        key = pr.idx.tobytes() + pr.folds.tobytes()
+        if key not in slices:
+            Xh = X[pr.idx]
+            folds = {k: (Xh[pr.folds != k], Xh[pr.folds == k]) for k in range(int(pr.folds.max()) + 1)}
+            slices[key] = (Xh, folds)
+    Xs = {h: slices[pr.idx.tobytes() + pr.folds.tobytes()] for h, pr in problems.items()}
 
     def cv(h: str, C: float, k: int) -> tuple[str, float, int, np.ndarray]:
         pr = problems[h]
         train_m, test_m = pr.folds != k, pr.folds == k
         if len(set(pr.y[train_m])) < 2:
             return h, C, k, np.zeros(int(test_m.sum()))
-        model = _fit_lr(Xs[h][train_m], pr.y[train_m], C, config.seed, tol=1e-2)
-        return h, C, k, model.decision_function(Xs[h][test_m])
+        X_train, X_test = Xs[h][1][k]
+        model = _fit_lr(X_train, pr.y[train_m], C, config.seed, tol=1e-2)
+        return h, C, k, model.decision_function(X_test)
 
     jobs = [(h, C, k) for h, pr in problems.items() for C in config.C_grid for k in range(int(pr.folds.max()) + 1)]
     oof = {h: {C: np.zeros(len(pr.y)) for C in config.C_grid} for h, pr in problems.items()}
@@ -183,7 +192,7 @@ def fit_heads(X, problems: dict[str, HeadProblem], config: TrainConfig,
         best = min(C for C in config.C_grid if scores[C][0] >= f1 - se) if config.one_se_rule else top
         chosen[h] = (best, top, scores)
     finals = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(lambda h: (h, _fit_lr(Xs[h], problems[h].y, chosen[h][0], config.seed)))(h) for h in problems)
+        delayed(lambda h: (h, _fit_lr(Xs[h][0], problems[h].y, chosen[h][0], config.seed)))(h) for h in problems)
     out = {}
     for h, full in finals:
         best, top, scores = chosen[h]
