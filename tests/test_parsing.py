@@ -70,3 +70,12 @@ def test_plain_text_ignore_marker_and_numbered_items():
     text = "Packet\n1. first\n2) second\n   wrapped\n- dropped\n<!-- packetlens: ignore -->\n• kept\n"
     assert [(b.text, b.line) for b in parse_packet(text, "text")] == [
         ("first", 2), ("second wrapped", 3), ("kept", 7)]
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import packetlens.parsing
+
+    failed, attempted = doctest.testmod(packetlens.parsing)
+    assert attempted >= 2 and failed == 0
