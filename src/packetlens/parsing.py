@@ -41,10 +41,10 @@ class Bullet:
 
 
 def strip_markup(text: str) -> str:
-    """Remove Markdown markup, keeping the words a reader sees.
+    """Remove Markdown markup, keeping the words a reader sees (an image keeps its alt text).
 
-    >>> strip_markup("**Cut** `p95` via [the gate](http://x) ![img](y.png) <b>now</b>")
-    'Cut p95 via the gate now'
+    >>> strip_markup("**Cut** `p95` via [the gate](http://x) ![chart](y.png) <b>now</b>")
+    'Cut p95 via the gate chart now'
     """
     t = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
     t = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", t)          # images -> alt text
