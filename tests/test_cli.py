@@ -80,11 +80,19 @@ def test_fail_under_exits_1(env):
     assert invoke("score", "p.md", "--fail-under", "0", "--format", "json").exit_code == 0
 
 
-def test_pyproject_settings_are_read(env):
-    (env / "pyproject.toml").write_text("[tool.packetlens]\nformat = \"jsonl\"\nfail_under = 99\n")
-    (env / "p.md").write_text("- Tuned the reranker.\n")
+def test_pyproject_settings_are_read(env, cache_dir, monkeypatch):
+    monkeypatch.delenv("PACKETLENS_CACHE_DIR")
+    (env / "pyproject.toml").write_text(
+        f"[tool.packetlens]\nformat = \"jsonl\"\nfail_under = 99\ncache_dir = \"{cache_dir}\"\n")
+    (env / "p.md").write_text("- Tuned the reranker for the settings test.\n")
+    from packetlens.embedding import VectorCache, embedding_identity, resolve_embedding
+
+    identity = embedding_identity(resolve_embedding(None), cache_dir)
+    cache = VectorCache(cache_dir / "vectors.sqlite")
+    assert not cache.get_many(identity, ["Tuned the reranker for the settings test."])
     r = invoke("score", "p.md")
-    assert r.exit_code == 1 and json.loads(r.stdout.splitlines()[0])["text"] == "Tuned the reranker."
+    assert r.exit_code == 1 and json.loads(r.stdout.splitlines()[0])["text"] == "Tuned the reranker for the settings test."
+    assert cache.get_many(identity, ["Tuned the reranker for the settings test."])  # the configured cache was used
 
 
 def test_empty_file_says_no_bullets(env):

@@ -108,7 +108,8 @@ def score(
             text, name = decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
         else:
             text, name = read_text_file(Path(path)), path
-        scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir),
+        configured = Path(str(settings["cache_dir"])) if settings.get("cache_dir") else None
+        scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir or configured),
                                               tracking_uri=tracking_uri or settings.get("tracking_uri"))
         fmt_hint = "markdown" if name.lower().endswith((".md", ".markdown")) else "auto"
         report = scorer.score_packet(text, fmt=fmt_hint, name=name)  # type: ignore[arg-type]
