@@ -1,7 +1,7 @@
 """One command for every figure in the README: quality and speed, side by side, on this machine.
 
     .venv/bin/python benchmarks/run.py              # all (about 10 minutes on 2 cores)
-    .venv/bin/python benchmarks/run.py --skip-train # without the 10,000-row training benchmark
+    .venv/bin/python benchmarks/run.py --skip-train # keep the last 10,000-row training figures
 
 Writes benchmarks/RESULTS.md and benchmarks/results.json, and replaces the block between the
 `<!-- bench:start -->` and `<!-- bench:end -->` markers of README.md with the same tables.
@@ -201,6 +201,10 @@ def main() -> int:
     args = ap.parse_args()
     cache = prepare_cache()
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores"}
+    previous = ROOT / "benchmarks" / "results.json"
+    if previous.is_file():  # a skipped section keeps its last measured figures
+        old = json.loads(previous.read_text())
+        results.update({k: old[k] for k in ("quality", "training") if k in old})
     if not args.skip_quality:
         print("quality ...", file=sys.stderr)
         results["quality"] = quality()

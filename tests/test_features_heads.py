@@ -47,3 +47,14 @@ def test_fit_transform_matrix_equals_numpy_transform():
 
     tf, m = fit_transform_tfidf(TEXTS, min_df=1)
     assert np.allclose(m.toarray(), tf.transform_dense(TEXTS))
+
+
+def test_head_stack_equals_each_head(default_scorer):
+    from packetlens.heads import HeadStack
+
+    texts = ["Tuned the reranker.", "", "Built the eval gate; review fell from 10 days to 40 minutes for 3 teams."]
+    vecs = default_scorer.embedder.encode(texts)
+    rows = default_scorer.model.tfidf.transform(texts)
+    stacked = HeadStack(list(default_scorer.model.heads.values())).proba(vecs, rows, default_scorer.model.embed_scale)
+    for name, head in default_scorer.model.heads.items():
+        assert np.allclose(stacked[name], head.proba(vecs, rows, default_scorer.model.embed_scale))

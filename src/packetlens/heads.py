@@ -99,3 +99,33 @@ def fit_platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         if np.abs(step).max() < 1e-10:
             break
     return float(a), float(b)
+
+
+class HeadStack:
+    """All heads of a model as stacked arrays, so scoring is a few matrix products, not loops.
+
+    ``proba`` returns ``{head name: P(positive), shape (n,)}``, equal to each head's own ``proba``.
+    """
+
+    def __init__(self, heads: Sequence[LogisticHead]) -> None:
+        self.names = [h.name for h in heads]
+        self.W_emb = np.stack([h.coef_emb for h in heads], axis=1)      # (d, H)
+        self.W_tfidf = np.stack([h.coef_tfidf for h in heads], axis=1)  # (n_terms, H)
+        self.b = np.array([h.intercept for h in heads])
+        self.a = np.array([h.calib_a for h in heads])
+        self.c = np.array([h.calib_b for h in heads])
+
+    def proba(self, embeddings: np.ndarray, tfidf_rows: Sequence[dict[int, float]],
+              embed_scale: float) -> dict[str, np.ndarray]:
+        n = len(tfidf_rows)
+        z = embed_scale * (embeddings.astype(np.float64) @ self.W_emb) + self.b
+        lengths = np.fromiter((len(r) for r in tfidf_rows), dtype=np.int64, count=n)
+        if lengths.sum():
+            idx = np.fromiter((j for r in tfidf_rows for j in r), dtype=np.int64, count=int(lengths.sum()))
+            val = np.fromiter((v for r in tfidf_rows for v in r.values()), dtype=np.float64, count=int(lengths.sum()))
+            row_of = np.repeat(np.arange(n), lengths)
+            contrib = np.zeros((n, self.W_tfidf.shape[1]))
+            np.add.at(contrib, row_of, val[:, None] * self.W_tfidf[idx])
+            z = z + contrib
+        p = sigmoid(self.a * z + self.c)
+        return {name: p[:, k] for k, name in enumerate(self.names)}

@@ -21,6 +21,7 @@ from packetlens.artifact import PacketModel, load_model
 from packetlens.embedding import DEFAULT_EMBEDDING, Embedder, load_embedder
 from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarIndex
+from packetlens.heads import HeadStack
 from packetlens.hints import hints_for
 from packetlens.parsing import Bullet, Format, parse_packet
 from packetlens.reading import read_text_file
@@ -52,6 +53,7 @@ class PacketScorer:
         self.model = model
         self.embedder = embedder
         self.index = ExemplarIndex(model.exemplars, model.exemplar_vectors)
+        self._stack = HeadStack(list(model.heads.values()))
         self.info = ModelInfo(model.name, model.version, model.embedding.name)
 
     @classmethod
@@ -93,8 +95,7 @@ class PacketScorer:
         return self._probas(vecs, list(texts))
 
     def _probas(self, vecs: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
-        rows = self.model.tfidf.transform(texts)
-        return {h: head.proba(vecs, rows, self.model.embed_scale) for h, head in self.model.heads.items()}
+        return self._stack.proba(vecs, self.model.tfidf.transform(texts), self.model.embed_scale)
 
     def score(self, texts: Sequence[str]) -> list[BulletScore]:
         """Score bullets. ``texts`` is a list of strings (a bare ``str`` is a TypeError)."""
