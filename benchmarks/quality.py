@@ -99,13 +99,13 @@ def collect() -> dict[str, dict]:
 
     # packetlens
     scorer = PacketScorer.from_pretrained(cache_dir=CACHE)
-    res = train(ds, out=None, config=cfg, embedder=emb)
+    res = train(ds, out=None, config=cfg, embedder=emb, bank_from_data=False)
     idx, p = res.oof["strength"]
     p_oof = np.zeros(len(y))
     p_oof[idx] = p
     p_lowo = np.zeros(len(y))
     for v in sorted(set(voices)):
-        sub = train(ds.subset(np.nonzero(voices != v)[0]), out=None, config=cfg, embedder=emb)
+        sub = train(ds.subset(np.nonzero(voices != v)[0]), out=None, config=cfg, embedder=emb, bank_from_data=False)
         held = np.nonzero(voices == v)[0]
         p_lowo[held] = PacketScorer(sub.model, emb).head_probas([ds.texts[i] for i in held])["strength"]
     out["packetlens"] = {**eval_figures(scorer.head_probas(ev_texts)["strength"], ev),

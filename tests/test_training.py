@@ -118,3 +118,9 @@ def test_unwritable_output_fails_before_training(small_data, tmp_path):
     with pytest.raises(ModelArtifactError, match="cannot write the model here"):
         train([small_data], out=tmp_path / "file.txt" / "m", config=FAST, embedder=emb)
     assert emb.calls == 0
+
+
+def test_the_bank_grows_with_the_users_strong_rows(trained, small_data):
+    rows = [json.loads(x) for x in small_data.read_text().splitlines()]
+    strong = {r["text"] for r in rows if r["strength"] == "strong"}
+    assert {e.text for e in trained.model.exemplars} == strong

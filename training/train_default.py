@@ -47,6 +47,7 @@ def main() -> int:
     cfg = TrainConfig.from_file(ROOT / "training" / "default.toml")
     result = train([ROOT / "data" / "bullets.jsonl"], exemplar_files=[ROOT / "data" / "exemplars.jsonl"],
                    out=None if args.check else ROOT / "models" / "default", config=cfg, cache_dir=args.cache_dir,
+                   bank_from_data=False,  # the shipped bank is data/exemplars.jsonl, written as models
                    progress=lambda m: print(f"train_default: {m}", file=sys.stderr))
     if args.check:
         committed = json.loads((ROOT / "models" / "default" / "metrics.json").read_text())

@@ -103,7 +103,8 @@ def audit(ds: LabeledDataset, *, heads: Sequence[str] = ("strength", "framing"),
     from packetlens.artifact import HEAD_LABELS
     from packetlens.training import TrainConfig, train
 
-    result = train(ds, out=None, config=config or TrainConfig(), embedder=embedder, cache_dir=cache_dir)
+    result = train(ds, out=None, config=config or TrainConfig(), embedder=embedder, cache_dir=cache_dir,
+                   bank_from_data=False)
     flagged: list[dict[str, object]] = []
     for head in heads:
         if head not in result.oof:

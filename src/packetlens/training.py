@@ -237,7 +237,7 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
           config: TrainConfig | None = None, exemplar_files: Sequence[Path] = (),
           base_data: Sequence[Path] = (), embedder: Embedder | None = None,
           cache_dir: Path | None = None, text_col: str = "text",
-          label_cols: dict[str, str] | None = None,
+          label_cols: dict[str, str] | None = None, bank_from_data: bool = True,
           progress: Callable[[str], None] | None = None) -> TrainResult:
     """Train every head on labeled rows and (if ``out`` is given) save the model directory.
 
@@ -245,7 +245,9 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         data: the user's labeled files, or an already loaded :class:`LabeledDataset`.
         out: where to write the model directory (atomically); ``None`` to keep it in memory.
         config: settings (:class:`TrainConfig`).
-        exemplar_files: exemplar banks to include; the strong rows of ``data`` join the bank too.
+        exemplar_files: exemplar banks to include.
+        bank_from_data: the strong rows of ``data`` join the exemplar bank (a company's own
+            strong bullets are the most topical models for its people).
         base_data: labeled files mixed in (the shipped data/ for ``--base``); their strong
             rows do not join the bank (the shipped bank already covers them).
         embedder: defaults to the sentence-transformers backend through the vector cache.
@@ -284,7 +286,7 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
     bank += [ExemplarRecord(t, m or (), (user.meta.get("role") or [None] * len(user))[i],
                             (user.meta.get("work_type") or [None] * len(user))[i])
              for i, (t, s, m) in enumerate(zip(user.texts, user.strength, user.moves, strict=True))
-             if s == "strong" and not isinstance(data, LabeledDataset)]
+             if s == "strong" and bank_from_data]
     seen: set[str] = set()
     bank = [r for r in bank if not (r.text in seen or seen.add(r.text))]
     say(f"embedding {len(ds)} rows and {len(bank)} exemplars")
