@@ -1,6 +1,6 @@
 import numpy as np
 
-from packetlens.features import design_matrix, fit_tfidf
+from packetlens.features import design_matrix, fit_tfidf, fit_transform_tfidf
 from packetlens.heads import LogisticHead, calibrate, fit_platt
 
 TEXTS = ["Tuned the reranker weights", "Built the eval gate used by three teams",
@@ -23,8 +23,8 @@ def test_head_proba_equals_sklearn_decision_plus_platt():
 
     rng = np.random.default_rng(0)
     emb = rng.normal(size=(len(TEXTS), 8)).astype(np.float32)
-    tf = fit_tfidf(TEXTS, min_df=1)
-    X = design_matrix(emb, tf, TEXTS, 0.5)
+    tf, T = fit_transform_tfidf(TEXTS, min_df=1)
+    X = design_matrix(emb, T, 0.5)
     y = np.array([0, 1, 0, 1, 1, 0])
     lr = LogisticRegression(C=2.0).fit(X, y)
     a, b = fit_platt(lr.decision_function(X), y)

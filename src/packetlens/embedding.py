@@ -25,7 +25,8 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -211,6 +212,20 @@ def _l2_normalize(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
+@contextmanager
+def _no_hf_progress_bars() -> Iterator[None]:
+    """Hide transformers' weight-loading progress bar for one load, then restore the setting."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def export_onnx(source: EmbeddingSource, target: Path) -> Path:
     """Export the transformer of ``source`` to ONNX at ``target`` (atomically). Needs torch.
 
@@ -222,15 +237,9 @@ def export_onnx(source: EmbeddingSource, target: Path) -> Path:
 
     import torch
     from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
+    with _no_hf_progress_bars():
         model = AutoModel.from_pretrained(str(source.transformer_dir), local_files_only=True)
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
     model.eval()
     tok = AutoTokenizer.from_pretrained(str(source.transformer_dir), local_files_only=True)
     sample = tok(["an example sentence", "another"], padding=True, return_tensors="pt")
@@ -346,15 +355,9 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as hf_logging
 
-                bars = hf_logging.is_progress_bar_enabled()
-                hf_logging.disable_progress_bar()
-                try:
+                with _no_hf_progress_bars():
                     model = SentenceTransformer(str(self.source.path), device=self.device, local_files_only=True)
-                finally:
-                    if bars:
-                        hf_logging.enable_progress_bar()
                 model.max_seq_length = self.source.max_seq_length
                 self._model = model
         return self._model

@@ -76,22 +76,12 @@ def fit_transform_tfidf(texts: Sequence[str], *, min_df: int = 2, max_features: 
     return Tfidf(tuple(vocab), np.asarray(vec.idf_, dtype=np.float64)), matrix
 
 
-def design_matrix(embeddings: np.ndarray, tfidf: Tfidf, texts: Sequence[str], embed_scale: float,
-                  tfidf_matrix=None):  # noqa: ANN001
+def design_matrix(embeddings: np.ndarray, tfidf_matrix, embed_scale: float):  # noqa: ANN001
     """The training design matrix ``[embed_scale * embeddings | tfidf]`` as a scipy CSR matrix.
 
-    Shapes: ``embeddings`` (n, d) -> result (n, d + n_terms). ``tfidf_matrix`` (from
-    :func:`fit_transform_tfidf`) skips re-computing the TF-IDF rows.
+    Shapes: ``embeddings`` (n, d) and ``tfidf_matrix`` (n, n_terms, from
+    :func:`fit_transform_tfidf`) -> result (n, d + n_terms).
     """
     from scipy import sparse
 
-    if tfidf_matrix is not None:
-        return sparse.hstack([sparse.csr_matrix(embeddings * embed_scale), tfidf_matrix], format="csr")
-    rows, cols, vals = [], [], []
-    for i, row in enumerate(tfidf.transform(texts)):
-        for j, v in row.items():
-            rows.append(i)
-            cols.append(j)
-            vals.append(v)
-    t = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), tfidf.n_terms))
-    return sparse.hstack([sparse.csr_matrix(embeddings * embed_scale), t], format="csr")
+    return sparse.hstack([sparse.csr_matrix(embeddings * embed_scale), tfidf_matrix], format="csr")

@@ -43,19 +43,10 @@ class LogisticHead:
     calib_b: float = 0.0
     C: float = 1.0
 
-    def decision(self, embeddings: np.ndarray, tfidf_rows: Sequence[dict[int, float]],
-                 embed_scale: float) -> np.ndarray:
-        """Raw scores, shape ``(n,)``, from embeddings ``(n, d)`` and sparse TF-IDF rows."""
-        z = embed_scale * (embeddings.astype(np.float64) @ self.coef_emb) + self.intercept
-        w = self.coef_tfidf
-        t = np.fromiter((sum(v * w[j] for j, v in row.items()) for row in tfidf_rows),
-                        dtype=np.float64, count=len(tfidf_rows))
-        return z + t
-
     def proba(self, embeddings: np.ndarray, tfidf_rows: Sequence[dict[int, float]],
               embed_scale: float) -> np.ndarray:
-        """Calibrated P(positive), shape ``(n,)``."""
-        return calibrate(self.decision(embeddings, tfidf_rows, embed_scale), self.calib_a, self.calib_b)
+        """Calibrated P(positive), shape ``(n,)``, from embeddings ``(n, d)`` and sparse TF-IDF rows."""
+        return HeadStack([self]).proba(embeddings, tfidf_rows, embed_scale)[self.name]
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The head as named arrays, for an ``.npz`` file (no pickle)."""

@@ -82,12 +82,17 @@ class PacketScorer:
             directory = download_model(str(model), tracking_uri=tracking_uri)
         else:
             directory = Path(model)
-        loaded = load_model(directory)
+        return cls.from_model(load_model(directory), embedding=embedding, cache_dir=cache_dir, backend=backend)
+
+    @classmethod
+    def from_model(cls, model: PacketModel, *, embedding: str | os.PathLike[str] | None = None,
+                   cache_dir: Path | None = None, backend: str = "onnx") -> PacketScorer:
+        """A scorer for an already loaded model, with the embedding it records (or ``embedding``)."""
         if embedding is None:
-            src = loaded.extra.get("embedding_source")
-            embedding = None if loaded.embedding.name == DEFAULT_EMBEDDING or not src else str(src)
+            src = model.extra.get("embedding_source")
+            embedding = None if model.embedding.name == DEFAULT_EMBEDDING or not src else str(src)
         embedder = load_embedder(embedding, backend=backend, cache_dir=cache_dir)  # type: ignore[arg-type]
-        return cls(loaded, embedder)
+        return cls(model, embedder)
 
     def head_probas(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """P(positive) of every head, each shape ``(len(texts),)``."""

@@ -194,7 +194,7 @@ def champion_f1_on(result, uri: str, tracking_uri: str) -> tuple[float, str]:  #
     champion = load_model(directory)
     if champion.extra.get("training_data_sha256") == result.data_hash and "strength" in champion.metrics:
         return float(champion.metrics["strength"]["macro_f1"]), "its out-of-fold figure on the same data"
-    scorer = PacketScorer.from_pretrained(directory, tracking_uri=tracking_uri)
+    scorer = PacketScorer.from_model(champion)
     idx, _ = result.oof["strength"]
     y = np.array([result.dataset.labels_for("strength")[i] for i in idx])
     p = scorer.head_probas([result.dataset.texts[i] for i in idx])["strength"]

@@ -296,7 +296,7 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
 
     t1 = time.perf_counter()
     tfidf, tfidf_rows = fit_transform_tfidf(ds.texts, min_df=config.min_df, max_features=config.max_features)
-    X_all = design_matrix(vecs, tfidf, ds.texts, config.embed_scale, tfidf_matrix=tfidf_rows)
+    X_all = design_matrix(vecs, tfidf_rows, config.embed_scale)
     heads: dict[str, LogisticHead] = {}
     metrics: dict[str, dict[str, object]] = {}
     oof: dict[str, tuple[np.ndarray, np.ndarray]] = {}
