@@ -124,3 +124,35 @@ def test_the_bank_grows_with_the_users_strong_rows(trained, small_data):
     rows = [json.loads(x) for x in small_data.read_text().splitlines()]
     strong = {r["text"] for r in rows if r["strength"] == "strong"}
     assert {e.text for e in trained.model.exemplars} == strong
+
+
+def test_embed_dims_fits_the_heads_in_the_top_principal_directions(small_data):
+    from conftest import HashingEmbedder
+
+    from packetlens.training import _embedding_basis
+
+    emb = HashingEmbedder()
+    texts = ["Tuned the reranker.", "Built the eval gate three teams use; review fell from 10 days to 40 minutes."]
+    full = train([small_data], config=FAST, embedder=emb)
+    rotated = train([small_data], config=TrainConfig(**{**FAST.__dict__, "embed_dims": 64}), embedder=emb)
+    reduced = train([small_data], config=TrainConfig(**{**FAST.__dict__, "embed_dims": 16}), embedder=emb)
+    # all 64 directions: a rotation, and L2-regularized logistic regression does not care
+    a = PacketScorer(full.model, emb).head_probas(texts)
+    b = PacketScorer(rotated.model, emb).head_probas(texts)
+    for head in a:
+        np.testing.assert_allclose(a[head], b[head], atol=2e-3, err_msg=head)
+    # 16 directions: every head's embedding weights lie in their span, stored at full width
+    basis = _embedding_basis(emb.encode(load_labeled([small_data]).texts), 16)
+    for head, h in reduced.model.heads.items():
+        assert h.coef_emb.shape == (64,)
+        residual = h.coef_emb - basis @ (basis.T @ h.coef_emb)
+        assert np.linalg.norm(residual) < 1e-8 * max(np.linalg.norm(h.coef_emb), 1.0), head
+        assert not np.allclose(h.coef_emb, full.model.heads[head].coef_emb, atol=1e-3), head
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "192", True])
+def test_config_embed_dims_must_be_a_positive_whole_number(tmp_path, value):
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps({"embed_dims": value}))
+    with pytest.raises(TrainingError, match=r"c\.json: embed_dims must be a positive whole number"):
+        TrainConfig.from_file(p)

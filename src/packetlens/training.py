@@ -51,6 +51,12 @@ class TrainConfig:
         seed: shuffling seed of the folds.
         one_se_rule: pick the most regularized C within one standard error of the best
             cross-validated macro-F1, rather than the best itself.
+        embed_dims: the heads read the embedding's top ``embed_dims`` principal directions (of
+            the training rows) instead of all its dimensions; ``None`` reads all. The fitted
+            weights are mapped back to the full embedding, so a saved model and scoring are the
+            same either way. Training cost grows with the dense columns every solver pass reads:
+            192 of MiniLM's 384 cut a 10,000-row retrain from 13.4 s to 8.7 s with the same
+            out-of-fold and leave-one-writer-out figures within 0.004 (training/default.toml).
     """
 
     name: str = "packetlens"
@@ -64,6 +70,7 @@ class TrainConfig:
     abstain_band: tuple[float, float] = (0.35, 0.65)
     seed: int = 13
     one_se_rule: bool = True
+    embed_dims: int | None = 192
 
     @classmethod
     def from_file(cls, path: Path) -> TrainConfig:
@@ -88,6 +95,10 @@ class TrainConfig:
         for k in ("C_grid", "abstain_band"):
             if k in raw:
                 raw[k] = tuple(raw[k])
+        dims = raw.get("embed_dims")
+        if dims is not None and (not isinstance(dims, int) or isinstance(dims, bool) or dims < 1):
+            raise TrainingError(f"{path}: embed_dims must be a positive whole number (or absent for all dimensions), "
+                                f"not {dims!r}")
         return cls(**raw)
 
 
@@ -120,8 +131,9 @@ def _fit_lr(X, y: np.ndarray, C: float, seed: int, tol: float = 1e-3):
     from sklearn.linear_model import LogisticRegression
 
     # liblinear's dual solver: n_rows < n_features here, and it was 2.4x faster than the primal
-    # on 10,000 rows x 20,384 features with identical decisions (tol 1e-3: |dz| < 1e-4; the CV
-    # fits use 1e-2: |dz| < 2e-3, every sign the same)
+    # on 10,000 rows x 20,384 features with identical decisions. Against tol 1e-3 (the final
+    # fits), the CV fits' 3e-2 moved held-out decision values by < 5e-3 and flipped no sign
+    # (8,000 x 20,192, C in 0.5-8).
     lr = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", dual=True, tol=tol,
                             max_iter=1000, random_state=seed)
     return lr.fit(X, y)
@@ -163,7 +175,7 @@ def fit_heads(X, problems: dict[str, HeadProblem], config: TrainConfig,
     for pr in problems.values():
         key = pr.idx.tobytes() + pr.folds.tobytes()
         if key not in slices:
-            Xh = X[pr.idx]
+            Xh = X if np.array_equal(pr.idx, np.arange(X.shape[0])) else X[pr.idx]
             folds = {k: (Xh[pr.folds != k], Xh[pr.folds == k]) for k in range(int(pr.folds.max()) + 1)}
             slices[key] = (Xh, folds)
     Xs = {h: slices[pr.idx.tobytes() + pr.folds.tobytes()] for h, pr in problems.items()}
@@ -174,7 +186,7 @@ def fit_heads(X, problems: dict[str, HeadProblem], config: TrainConfig,
         if len(set(pr.y[train_m])) < 2:
             return h, C, k, np.zeros(int(test_m.sum()))
         X_train, X_test = Xs[h][1][k]
-        model = _fit_lr(X_train, pr.y[train_m], C, config.seed, tol=1e-2)
+        model = _fit_lr(X_train, pr.y[train_m], C, config.seed, tol=3e-2)
         return h, C, k, model.decision_function(X_test)
 
     jobs = [(h, C, k) for h, pr in problems.items() for C in config.C_grid for k in range(int(pr.folds.max()) + 1)]
@@ -296,7 +308,8 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
 
     t1 = time.perf_counter()
     tfidf, tfidf_rows = fit_transform_tfidf(ds.texts, min_df=config.min_df, max_features=config.max_features)
-    X_all = design_matrix(vecs, tfidf_rows, config.embed_scale)
+    basis = _embedding_basis(vecs, config.embed_dims)
+    X_all = design_matrix(vecs @ basis, tfidf_rows, config.embed_scale)
     heads: dict[str, LogisticHead] = {}
     metrics: dict[str, dict[str, object]] = {}
     oof: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -313,9 +326,9 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         folds = _fold_ids([ds.groups[i] for i in idx], min(config.n_folds, _max_folds(y)), config.seed)
         problems[head] = HeadProblem(idx, y, folds)
     say(f"cross-validating and fitting {len(problems)} heads")
-    d = vecs.shape[1]
+    d = basis.shape[1]
     for head, (fitted, p_oof, record) in fit_heads(X_all, problems, config).items():
-        heads[head] = LogisticHead(head, *HEAD_LABELS[head], coef_emb=fitted.coef[:d],
+        heads[head] = LogisticHead(head, *HEAD_LABELS[head], coef_emb=basis @ fitted.coef[:d],
                                    coef_tfidf=fitted.coef[d:], intercept=fitted.intercept,
                                    calib_a=fitted.calib_a, calib_b=fitted.calib_b, C=fitted.C)
         metrics[head] = {**head_metrics(problems[head].y, p_oof), **record}
@@ -344,6 +357,16 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         model_dir = save_model(model, Path(out))
     return TrainResult(model, model_dir, metrics, oof, ds, config, data_hash, embed_seconds, fit_seconds,
                        params=_jsonable({**asdict(config), "n_rows": len(ds), "n_exemplars": len(bank)}))
+
+
+def _embedding_basis(vecs: np.ndarray, dims: int | None) -> np.ndarray:
+    """(d, k) orthonormal basis of the top-``dims`` principal directions of the rows' embeddings."""
+    d = vecs.shape[1]
+    if dims is None or dims >= min(d, len(vecs)):
+        return np.eye(d)
+    v = np.asarray(vecs, dtype=np.float64)
+    _, _, vt = np.linalg.svd(v - v.mean(axis=0), full_matrices=False)
+    return np.ascontiguousarray(vt[:dims].T)
 
 
 def _max_folds(y: np.ndarray) -> int:
