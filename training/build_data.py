@@ -45,6 +45,38 @@ def shortcut_acc(rows):
             "has_percent": acc(lambda r: "%" in r["text"])}
 
 
+def apply_reviews(rows: list[dict], *, difficulty_pass: bool = True) -> dict[str, int]:
+    """Apply every review to the writers' labels in place, in order; returns what each changed.
+
+    1. data/review/adjudicated*.jsonl: the blind second pass's disagreements, resolved by the rubric.
+    2. data/review/audit_resolution_*.jsonl: rows `packetlens audit` flagged, resolved.
+    3. data/review/difficulty_pass/adjudicated_*.jsonl: a blind pass over every row on
+       difficulty_named alone (the label with the lowest kappa), its disagreements resolved.
+    """
+    review = ROOT / "data" / "review"
+    adjudicated = {a["id"]: a for a in read(sorted(review.glob("adjudicated*.jsonl")))}
+    audit = {a["id"]: a for a in read(sorted(review.glob("audit_resolution_*.jsonl")))}
+    difficulty = {a["id"]: a for a in read(sorted((review / "difficulty_pass").glob("adjudicated_*.jsonl")))} \
+        if difficulty_pass else {}
+    counts = {"adjudicated_rows": len(adjudicated), "labels_changed_by_adjudication": 0,
+              "audit_flagged_rows": len(audit), "audit_rows_relabelled": 0,
+              "difficulty_pass_disagreements": len(difficulty), "difficulty_pass_rows_relabelled": 0}
+    for r in rows:
+        r["moves"] = [m for m in MOVES if m in r["moves"]]
+        for source, counter in ((adjudicated, "labels_changed_by_adjudication"), (audit, "audit_rows_relabelled")):
+            a = source.get(r["id"])
+            if a:
+                new = {"strength": a["strength"], "framing": a["framing"], "moves": [m for m in MOVES if m in a["moves"]]}
+                counts[counter] += any(r[k] != new[k] for k in new)
+                r.update(new)
+        d = difficulty.get(r["id"])
+        if d is not None and ("difficulty_named" in r["moves"]) != d["difficulty_named"]:
+            counts["difficulty_pass_rows_relabelled"] += 1
+            moves = set(r["moves"]) ^ {"difficulty_named"}
+            r["moves"] = [m for m in MOVES if m in moves]
+    return counts
+
+
 def main() -> int:
     sys.path.insert(0, str(ROOT / "src"))
     from packetlens.embedding import load_embedder
@@ -52,26 +84,7 @@ def main() -> int:
     emb = load_embedder(None, backend="onnx", cache_dir=ROOT / ".packetlens-cache")
     rows = read(sorted(RAW.glob("voice_*.jsonl")))
     ex = read(sorted(RAW.glob("exemplars_*.jsonl")))
-    adjudicated = {}
-    # the second-pass disagreements, resolved by the rubric (data/README.md)
-    adjudicated = {a["id"]: a for a in read(sorted((ROOT / "data" / "review").glob("adjudicated*.jsonl")))}
-    audit_changed = 0
-    audit = {}
-    for f in sorted((ROOT / "data" / "review").glob("audit_resolution_*.jsonl")):  # `packetlens audit` flags, resolved
-        for a in read([f]):
-            audit[a["id"]] = a
-    changed = 0
-    for r in rows:
-        r["moves"] = [m for m in MOVES if m in r["moves"]]
-        for source, label_of in ((adjudicated, "adjudicated"), (audit, "audit")):
-            a = source.get(r["id"])
-            if a:
-                new = {"strength": a["strength"], "framing": a["framing"], "moves": [m for m in MOVES if m in a["moves"]]}
-                if any(r[k] != new[k] for k in new):
-                    changed += label_of == "adjudicated"
-                    audit_changed += label_of == "audit"
-                r.update(new)
-        r["moves"] = [m for m in MOVES if m in r["moves"]]
+    counts = apply_reviews(rows)
     # pairs broken by a drop lose their pair_id below; first vectors
     V = emb.encode([r["text"] for r in rows])
     S = V @ V.T
@@ -124,8 +137,7 @@ def main() -> int:
     tricky = [r for r in kept if r["tricky"]]
     words = [len(r["text"].split()) for r in kept]
     stats = {
-        "rows_written": len(rows), "rows": n, "adjudicated_rows": len(adjudicated), "labels_changed_by_adjudication": changed,
-        "audit_flagged_rows": len(audit), "audit_rows_relabelled": audit_changed, "near_duplicates_dropped": near_dup,
+        "rows_written": len(rows), "rows": n, **counts, "near_duplicates_dropped": near_dup,
         "near_duplicate_rate": round(near_dup / len(rows), 4), "eval_overlap_dropped": eval_hits,
         "strength": dict(Counter(r["strength"] for r in kept)),
         "framing": dict(Counter(r["framing"] for r in kept)),

@@ -20,6 +20,7 @@ def table(d: dict, total: int, head: str) -> str:
 def main() -> int:
     s = json.loads((ROOT / "data" / "stats.json").read_text())
     a = json.loads((ROOT / "data" / "review" / "agreement.json").read_text())
+    dp = json.loads((ROOT / "data" / "review" / "difficulty_pass" / "summary.json").read_text())
     n = s["rows"]
     sc, st = s["shortcuts_all_rows"], s["shortcuts_tricky_rows"]
     agree = "\n".join(f"| {k} | {v['kappa']:.3f} | {v['agreement']:.1%} |" for k, v in a.items() if isinstance(v, dict))
@@ -125,6 +126,20 @@ flagged row was reviewed against the rubric (`review/audit.csv`, decisions with 
 kept with a reason; most flags were short bullets with one move or knob changes with strong evidence, where
 the rubric holds and the model does not.
 
+## A full blind pass on difficulty_named
+
+difficulty_named had the lowest kappa of the second pass, so every row was labeled again on that move
+alone (`training/difficulty_pass.py`; files in `review/difficulty_pass/`): four annotators, each a quarter of
+the rows in random order, saw only the text and LABELS.md. Against the earlier labels, kappa was
+{dp['kappa_earlier_vs_blind']:.3f} ({dp['agreement']:.1%} raw agreement) over {dp['rows']:,} rows: the pass marked
+{dp['blind_positive']} rows where the earlier labels had {dp['earlier_positive']}. It was stricter: of the
+{dp['disagreements']} disagreements, {dp['earlier_yes_blind_no']} were rows the writers had marked and the pass had
+not, mostly an incident that triggered the work or a hedge on a concurrent change (the separate
+uncertainty_bounded move) read as a difficulty. An adjudicator who saw only the text and the rubric
+decided each disagreement with a reason (`adjudicated_*.jsonl`): {dp['adjudicated_kept_earlier']} kept the
+earlier label and {dp['adjudicated_sided_with_blind']} took the pass's. {s['difficulty_pass_rows_relabelled']} rows
+changed; {dp['final_positive']} rows now carry the move.
+
 ## Known biases and limits
 
 - All text is synthetic, written by LLM subagents in eight personas; real packets are messier and longer, and
@@ -135,7 +150,9 @@ the rubric holds and the model does not.
 - About 40% of rows are on AI work by design; English only; tech-company settings only.
 - The second pass and the adjudication were also LLM subagents, so agreement measures consistency with the
   rubric, not agreement among human committee members.
-- Framing is the least consistent label (kappa above), notably for bare artifacts and fine-tuned models.
+- Framing and difficulty_named are the least consistent labels (kappa above). The boundary of
+  difficulty_named between "a problem with its cause" and "why the existing approach failed" stays
+  a judgment call after the full pass.
 
 ## License
 
