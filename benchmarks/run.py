@@ -174,6 +174,17 @@ def tables(r: dict) -> str:
         if cli:
             lines += ["", f"Through `packetlens score - --format json` on the eval texts: pairs ordered "
                           f"{cli['pairs_ordered']:.3f}, source-weak rows scored weak {cli['weak_rows_scored_weak']:.3f}."]
+    heads = r.get("heads", {})
+    if heads:
+        goals = {"strength": "macro-F1 >= 0.90", "framing": "macro-F1 >= 0.88"}
+        lines += ["", "### Every head, out-of-fold on data/ (the shipped model's `metrics.json`)", "",
+                  "Pair-grouped 5-fold CV by `training/train_default.py`; probabilities after Platt calibration, "
+                  "decisions at 0.5. Positive-class F1 is the F1 of `strong`, `system` or the move being present.", "",
+                  "| head | macro-F1 | positive-class F1 | ROC AUC | ECE | C | goal |", "|---|---|---|---|---|---|---|"]
+        for h, m in heads.items():
+            goal = goals.get(h, "F1 >= 0.75") + ", ECE <= 0.05"
+            lines.append(f"| {h} | {m['macro_f1']:.3f} | {m['f1_positive']:.3f} | {m['roc_auc']:.3f} | {m['ece']:.3f} | "
+                         f"{m['C']:g} | {goal} |")
     lines += ["", "### Speed and memory (2 cores, no GPU)", "", "| measure | packetlens | reference | ratio | goal |", "|---|---|---|---|---|"]
     if s:
         lines.append(f"| `packetlens --help` vs `python -c \"import typer\"` | {s['help_s']:.3f} s | {s['import_typer_s']:.3f} s | "
@@ -205,6 +216,8 @@ def main() -> int:
     if previous.is_file():  # a skipped section keeps its last measured figures
         old = json.loads(previous.read_text())
         results.update({k: old[k] for k in ("quality", "training") if k in old})
+    shipped = json.loads((ROOT / "models" / "default" / "metrics.json").read_text())
+    results["heads"] = {h: {k: m[k] for k in ("macro_f1", "f1_positive", "roc_auc", "ece", "C")} for h, m in shipped.items()}
     if not args.skip_quality:
         print("quality ...", file=sys.stderr)
         results["quality"] = quality()

@@ -136,7 +136,7 @@ the rows in random order, saw only the text and LABELS.md. Against the earlier l
 {dp['disagreements']} disagreements, {dp['earlier_yes_blind_no']} were rows the writers had marked and the pass had
 not, mostly an incident that triggered the work or a hedge on a concurrent change (the separate
 uncertainty_bounded move) read as a difficulty. An adjudicator who saw only the text and the rubric
-decided each disagreement with a reason (`adjudicated_*.jsonl`): {dp['adjudicated_kept_earlier']} kept the
+decided each disagreement with a reason (`adjudicated_*.jsonl`; both briefs are in `review/difficulty_pass/BRIEF.md`): {dp['adjudicated_kept_earlier']} kept the
 earlier label and {dp['adjudicated_sided_with_blind']} took the pass's. {s['difficulty_pass_rows_relabelled']} rows
 changed; {dp['final_positive']} rows now carry the move.
 
