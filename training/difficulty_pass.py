@@ -38,7 +38,10 @@ def main() -> int:
         raise SystemExit(f"{len(missing)} disagreement(s) have no adjudicated decision, e.g. {missing[0]}")
     summary = {
         "rows": len(ids), "earlier_positive": sum(earlier[i] for i in ids), "blind_positive": sum(blind.values()),
-        "kappa_earlier_vs_blind": round(k, 3), "agreement": round(po, 3), "disagreements": len(differ),
+        "kappa_earlier_vs_blind": round(k, 3), "agreement": round(po, 3),
+        "f1_present_earlier_vs_blind": round(2 * sum(earlier[i] and blind[i] for i in ids)
+                                             / (sum(earlier[i] for i in ids) + sum(blind.values())), 3),
+        "disagreements": len(differ),
         "earlier_yes_blind_no": sum(earlier[i] for i in differ), "earlier_no_blind_yes": sum(blind[i] for i in differ),
         "adjudicated_kept_earlier": sum(decided[i] == earlier[i] for i in differ),
         "adjudicated_sided_with_blind": sum(decided[i] == blind[i] for i in differ),
