@@ -156,3 +156,36 @@ def test_config_embed_dims_must_be_a_positive_whole_number(tmp_path, value):
     p.write_text(json.dumps({"embed_dims": value}))
     with pytest.raises(TrainingError, match=r"c\.json: embed_dims must be a positive whole number"):
         TrainConfig.from_file(p)
+
+
+@pytest.mark.parametrize("curve", [
+    {8.0: 0.90, 2.0: 0.95, 0.5: 0.93, 0.125: 0.80},   # peak inside the grid
+    {8.0: 0.99, 2.0: 0.97, 0.5: 0.95, 0.125: 0.90},   # best at the largest C, the rest far below
+    {8.0: 0.981, 2.0: 0.980, 0.5: 0.979, 0.125: 0.960},  # a flat top: the one-SE band reaches down
+    {8.0: 0.70, 2.0: 0.75, 0.5: 0.80, 0.125: 0.85},   # still rising at the smallest C
+])
+@pytest.mark.parametrize("one_se", [True, False])
+def test_walking_the_grid_down_chooses_what_the_full_grid_would(curve, one_se):
+    from packetlens.training import _choose_C, _needs_smaller_C
+
+    n = 400
+    full = _choose_C({C: (f, 0.5) for C, f in curve.items()}, n, one_se)
+    grid = sorted(curve, reverse=True)
+    seen = {C: (curve[C], 0.5) for C in grid[:2]}
+    while min(seen) > grid[-1] and _needs_smaller_C(seen, n, one_se):
+        C = max(c for c in grid if c < min(seen))
+        seen[C] = (curve[C], 0.5)
+    assert _choose_C(seen, n, one_se) == full
+    if curve[8.0] == 0.99:
+        assert len(seen) == 2  # nothing below can win: not cross-validated
+
+
+def test_cv_record_names_the_C_values_tried_and_skipped(trained, small_data):
+    from conftest import HashingEmbedder
+
+    result = train([small_data], config=TrainConfig(**{**FAST.__dict__, "C_grid": (0.25, 1.0, 4.0)}),
+                   embedder=HashingEmbedder())
+    for head, m in result.metrics.items():
+        tried = {float(c) for c in m["cv"]}
+        assert tried | set(m["cv_not_needed"]) == {0.25, 1.0, 4.0} and not tried & set(m["cv_not_needed"]), head
+        assert {1.0, 4.0} <= tried and m["C"] in tried and m["C_best_cv"] in tried, head
