@@ -189,3 +189,25 @@ def test_cv_record_names_the_C_values_tried_and_skipped(trained, small_data):
         tried = {float(c) for c in m["cv"]}
         assert tried | set(m["cv_not_needed"]) == {0.25, 1.0, 4.0} and not tried & set(m["cv_not_needed"]), head
         assert {1.0, 4.0} <= tried and m["C"] in tried and m["C_best_cv"] in tried, head
+
+
+def test_training_is_deterministic_and_independent_of_worker_count(small_data, monkeypatch):
+    """liblinear's random generator is process-wide: fits sharing a process in threads disturbed
+    each other, and the same rows could choose a different C from run to run."""
+    from functools import partial
+
+    from conftest import HashingEmbedder
+
+    import packetlens.training as training
+
+    config = TrainConfig(**{**FAST.__dict__, "C_grid": (0.5, 2.0, 8.0)})
+    runs = [train([small_data], config=config, embedder=HashingEmbedder()) for _ in range(2)]
+    monkeypatch.setattr(training, "fit_heads", partial(training.fit_heads, n_jobs=1))
+    runs.append(train([small_data], config=config, embedder=HashingEmbedder()))
+    first = runs[0]
+    for other in runs[1:]:
+        for head, h in first.model.heads.items():
+            o = other.model.heads[head]
+            assert h.C == o.C, head
+            np.testing.assert_array_equal(h.coef_emb, o.coef_emb, err_msg=head)
+            np.testing.assert_array_equal(first.oof[head][1], other.oof[head][1], err_msg=head)

@@ -159,6 +159,55 @@ class HeadProblem:
     folds: np.ndarray
 
 
+# The data every fit of one fit_heads call reads; set before the worker processes fork, so they
+# share it copy-on-write instead of receiving it pickled with each task.
+_FIT_DATA: dict[str, object] = {}
+
+
+def _run_fit(task: tuple[str, str, float, int]) -> tuple[str, str, float, int, object]:
+    """One liblinear fit: ("cv", head, C, fold) -> held-out decision values; ("final", head, C, -1) -> model."""
+    kind, h, C, k = task
+    pr: HeadProblem = _FIT_DATA["problems"][h]  # type: ignore[index]
+    X_all, folds = _FIT_DATA["slices"][h]  # type: ignore[index]
+    seed: int = _FIT_DATA["seed"]  # type: ignore[assignment]
+    if kind == "final":
+        return kind, h, C, k, _fit_lr(X_all, pr.y, C, seed)
+    train_m, test_m = pr.folds != k, pr.folds == k
+    if len(set(pr.y[train_m])) < 2:
+        return kind, h, C, k, np.zeros(int(test_m.sum()))
+    X_train, X_test = folds[k]
+    return kind, h, C, k, _fit_lr(X_train, pr.y[train_m], C, seed, tol=1e-1).decision_function(X_test)
+
+
+class _FitPool:
+    """Runs fits in forked worker processes, or in this process where fork is unavailable.
+
+    Not threads: liblinear draws its coordinate order from one process-wide random generator, so
+    two fits running at once in threads perturb each other and the same data could choose a
+    different C from one run to the next. A worker process runs one fit at a time, seeded per fit.
+    """
+
+    def __init__(self, n_jobs: int) -> None:
+        import multiprocessing
+
+        self.pool = None
+        if n_jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            self.pool = multiprocessing.get_context("fork").Pool(n_jobs)
+
+    def map(self, tasks: list[tuple[str, str, float, int]]) -> list[tuple[str, str, float, int, object]]:
+        if self.pool is None:
+            return [_run_fit(t) for t in tasks]
+        return self.pool.map(_run_fit, tasks, chunksize=1)
+
+    def __enter__(self) -> _FitPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
 def fit_heads(X, problems: dict[str, HeadProblem], config: TrainConfig,
               n_jobs: int = 2) -> dict[str, tuple[FittedHead, np.ndarray, dict[str, object]]]:
     """For each head: choose C by grouped CV, fit on all its rows, Platt-calibrate out-of-fold.
@@ -166,11 +215,10 @@ def fit_heads(X, problems: dict[str, HeadProblem], config: TrainConfig,
     The grid is walked from the largest C down, in rounds: the first round cross-validates the two
     largest values for every head; a head goes on to the next smaller C only while that could still
     be chosen (:func:`_needs_smaller_C`), and a head whose C is settled gets its final fit in the
-    next round. All fits of a round share one thread pool (liblinear releases the GIL). Returns
-    ``head -> (fitted head, calibrated out-of-fold P(positive), CV record)``.
+    next round. All fits of a round run in ``n_jobs`` worker processes (:class:`_FitPool`); the
+    result does not depend on ``n_jobs``. Returns ``head -> (fitted head, calibrated out-of-fold
+    P(positive), CV record)``.
     """
-    from joblib import Parallel, delayed
-
     from packetlens.metrics import macro_f1, roc_auc
 
     # heads labeled on the same rows share their row slices and fold splits (one copy each)
@@ -181,19 +229,8 @@ def fit_heads(X, problems: dict[str, HeadProblem], config: TrainConfig,
             Xh = X if np.array_equal(pr.idx, np.arange(X.shape[0])) else X[pr.idx]
             folds = {k: (Xh[pr.folds != k], Xh[pr.folds == k]) for k in range(int(pr.folds.max()) + 1)}
             slices[key] = (Xh, folds)
-    Xs = {h: slices[pr.idx.tobytes() + pr.folds.tobytes()] for h, pr in problems.items()}
-
-    def cv(h: str, C: float, k: int) -> tuple[str, str, float, int, object]:
-        pr = problems[h]
-        train_m, test_m = pr.folds != k, pr.folds == k
-        if len(set(pr.y[train_m])) < 2:
-            return "cv", h, C, k, np.zeros(int(test_m.sum()))
-        X_train, X_test = Xs[h][1][k]
-        model = _fit_lr(X_train, pr.y[train_m], C, config.seed, tol=1e-1)
-        return "cv", h, C, k, model.decision_function(X_test)
-
-    def final(h: str, C: float) -> tuple[str, str, float, int, object]:
-        return "final", h, C, -1, _fit_lr(Xs[h][0], problems[h].y, C, config.seed)
+    _FIT_DATA.update(problems=problems, seed=config.seed,
+                     slices={h: slices[pr.idx.tobytes() + pr.folds.tobytes()] for h, pr in problems.items()})
 
     grid = sorted(set(config.C_grid), reverse=True)
     oof: dict[str, dict[float, np.ndarray]] = {h: {} for h in problems}
@@ -201,38 +238,41 @@ def fit_heads(X, problems: dict[str, HeadProblem], config: TrainConfig,
     todo = {h: grid[:2] for h in problems}  # C values to cross-validate next, per head
     settled: dict[str, tuple[float, float]] = {}  # head -> (chosen C, best cross-validated C)
     models: dict[str, object] = {}
-    with Parallel(n_jobs=n_jobs, prefer="threads") as pool:
-        while len(models) < len(problems):
-            jobs = [delayed(cv)(h, C, k) for h, Cs in todo.items() for C in Cs
-                    for k in range(int(problems[h].folds.max()) + 1)]
-            jobs += [delayed(final)(h, C) for h, (C, _) in settled.items() if h not in models]
-            for kind, h, C, k, z in pool(jobs):
-                if kind == "final":
-                    models[h] = z
-                    continue
-                oof[h].setdefault(C, np.zeros(len(problems[h].y)))[problems[h].folds == k] = z
-            for h, Cs in todo.items():
-                y = problems[h].y
-                scores[h].update({C: (macro_f1(y, oof[h][C] > 0), roc_auc(y, oof[h][C])) for C in Cs})
-            todo = {}
-            for h in problems:
-                if h in settled:
-                    continue
-                smaller = [C for C in grid if C < min(scores[h])]
-                if smaller and _needs_smaller_C(scores[h], len(problems[h].y), config.one_se_rule):
-                    todo[h] = smaller[:1]
-                else:
-                    settled[h] = _choose_C(scores[h], len(problems[h].y), config.one_se_rule)
+    try:
+        with _FitPool(n_jobs) as pool:
+            while len(models) < len(problems):
+                tasks = [("cv", h, C, k) for h, Cs in todo.items() for C in Cs
+                         for k in range(int(problems[h].folds.max()) + 1)]
+                tasks += [("final", h, C, -1) for h, (C, _) in settled.items() if h not in models]
+                for kind, h, C, k, z in pool.map(tasks):
+                    if kind == "final":
+                        models[h] = z
+                        continue
+                    oof[h].setdefault(C, np.zeros(len(problems[h].y)))[problems[h].folds == k] = z
+                for h, Cs in todo.items():
+                    y = problems[h].y
+                    scores[h].update({C: (macro_f1(y, oof[h][C] > 0), roc_auc(y, oof[h][C])) for C in Cs})
+                todo = {}
+                for h in problems:
+                    if h in settled:
+                        continue
+                    smaller = [C for C in grid if C < min(scores[h])]
+                    if smaller and _needs_smaller_C(scores[h], len(problems[h].y), config.one_se_rule):
+                        todo[h] = smaller[:1]
+                    else:
+                        settled[h] = _choose_C(scores[h], len(problems[h].y), config.one_se_rule)
+    finally:
+        _FIT_DATA.clear()
     out = {}
-    for h, full in models.items():
-        best, top = settled[h]
+    for h in problems:
+        full, (best, top) = models[h], settled[h]
         a, b = fit_platt(oof[h][best], problems[h].y)
         fitted = FittedHead(np.asarray(full.coef_[0]), float(full.intercept_[0]), a, b, best)
         record = {"C": best, "C_best_cv": top,
                   "cv": {str(C): {"macro_f1": sc[0], "roc_auc": sc[1]} for C, sc in sorted(scores[h].items())},
                   "cv_not_needed": [C for C in grid if C not in scores[h]]}
         out[h] = (fitted, calibrate(oof[h][best], a, b), record)
-    return {h: out[h] for h in problems}
+    return out
 
 
 def _standard_error(f1: float, n: int) -> float:
