@@ -186,13 +186,14 @@ class _FitPool:
     Not threads: liblinear draws its coordinate order from one process-wide random generator, so
     two fits running at once in threads perturb each other and the same data could choose a
     different C from one run to the next. A worker process runs one fit at a time, seeded per fit.
+    Fork only on Linux (macOS system frameworks are not fork-safe); elsewhere fits run one by one.
     """
 
     def __init__(self, n_jobs: int) -> None:
         import multiprocessing
 
         self.pool = None
-        if n_jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if n_jobs > 1 and sys.platform.startswith("linux"):
             self.pool = multiprocessing.get_context("fork").Pool(n_jobs)
 
     def map(self, tasks: list[tuple[str, str, float, int]]) -> list[tuple[str, str, float, int, object]]:
