@@ -40,10 +40,10 @@ def feature_sets(ds, vecs: np.ndarray, emb) -> dict[str, dict[str, float]]:  # n
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from packetlens.features import fit_transform_tfidf
-    from packetlens.training import _fit_lr, _fold_ids
+    from packetlens.fitting import fit_lr, fold_ids
 
     y = np.array(ds.labels_for(HEAD)).astype(int)
-    folds = _fold_ids(ds.groups, 5, 13)
+    folds = fold_ids(ds.groups, 5, 13)
     _, words = fit_transform_tfidf(ds.texts)
     trigrams = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True, min_df=2).fit_transform(ds.texts)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=3,
@@ -68,7 +68,7 @@ def feature_sets(ds, vecs: np.ndarray, emb) -> dict[str, dict[str, float]]:  # n
         for C in (2.0, 8.0):
             z = np.zeros(len(y))
             for f in range(5):
-                z[folds == f] = _fit_lr(X[folds != f], y[folds != f], C, 13).decision_function(X[folds == f])
+                z[folds == f] = fit_lr(X[folds != f], y[folds != f], C, 13).decision_function(X[folds == f])
             r = {"C": C, **f1s(y, z, 0.0)}
             best = r if best is None or r["f1_best_threshold"] > best["f1_best_threshold"] else best
         out[name] = best

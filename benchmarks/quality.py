@@ -84,7 +84,8 @@ def collect() -> dict[str, dict]:
     from packetlens.data import load_labeled
     from packetlens.embedding import load_embedder
     from packetlens.scorer import PacketScorer
-    from packetlens.training import TrainConfig, _fold_ids, train
+    from packetlens.fitting import fold_ids
+    from packetlens.training import TrainConfig, train
 
     ds = load_labeled([ROOT / "data" / "bullets.jsonl"])
     y = np.array(ds.labels_for("strength"))
@@ -113,7 +114,7 @@ def collect() -> dict[str, dict]:
     out["packetlens_cli"] = cli_eval(ev)
 
     # baselines: same rows, same grouped folds (and the same writer split)
-    folds = _fold_ids(ds.groups, cfg.n_folds, cfg.seed)
+    folds = fold_ids(ds.groups, cfg.n_folds, cfg.seed)
 
     def tfidf_lr():
         return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),

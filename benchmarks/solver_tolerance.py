@@ -25,14 +25,16 @@ def main() -> int:
     from packetlens.data import load_labeled
     from packetlens.embedding import load_embedder
     from packetlens.features import design_matrix, fit_transform_tfidf
-    from packetlens.training import TrainConfig, _embedding_basis, _fit_lr, _fold_ids
+    from packetlens.features import principal_basis
+    from packetlens.fitting import fit_lr, fold_ids
+    from packetlens.training import TrainConfig
 
     config = TrainConfig.from_file(ROOT / "training" / "default.toml")
     ds = load_labeled([ROOT / "data" / "bullets.jsonl"])
     vecs = load_embedder(None, backend="onnx", cache_dir=ROOT / ".packetlens-cache").encode(ds.texts)
     _, tfidf = fit_transform_tfidf(ds.texts, min_df=config.min_df, max_features=config.max_features)
-    X = design_matrix(vecs @ _embedding_basis(vecs, config.embed_dims), tfidf, config.embed_scale)
-    folds = _fold_ids(ds.groups, config.n_folds, config.seed)
+    X = design_matrix(vecs @ principal_basis(vecs, config.embed_dims), tfidf, config.embed_scale)
+    folds = fold_ids(ds.groups, config.n_folds, config.seed)
     out = {str(t): {"max_abs_change": 0.0, "sign_changes": 0, "decisions": 0} for t in (1e-2, 1e-1)}
     for head in ("strength", "framing", "quantified_counterfactual", "second_order_leverage", "difficulty_named",
                  "uncertainty_bounded"):
@@ -40,9 +42,9 @@ def main() -> int:
         for C in config.C_grid:
             for k in range(config.n_folds):
                 tr, te = folds != k, folds == k
-                ref = _fit_lr(X[tr], y[tr], C, config.seed, tol=1e-3).decision_function(X[te])
+                ref = fit_lr(X[tr], y[tr], C, config.seed, tol=1e-3).decision_function(X[te])
                 for t in (1e-2, 1e-1):
-                    z = _fit_lr(X[tr], y[tr], C, config.seed, tol=t).decision_function(X[te])
+                    z = fit_lr(X[tr], y[tr], C, config.seed, tol=t).decision_function(X[te])
                     o = out[str(t)]
                     o["max_abs_change"] = round(max(o["max_abs_change"], float(np.abs(z - ref).max())), 4)
                     o["sign_changes"] += int(((z > 0) != (ref > 0)).sum())

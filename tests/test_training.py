@@ -43,7 +43,7 @@ def test_save_load_round_trip_scores_identically(trained, tmp_path):
 
 
 def test_folds_never_split_a_pair(small_data):
-    from packetlens.training import _fold_ids
+    from packetlens.fitting import fold_ids as _fold_ids
 
     ds = load_labeled([small_data])
     folds = _fold_ids(ds.groups, 5, 0)
@@ -129,7 +129,7 @@ def test_the_bank_grows_with_the_users_strong_rows(trained, small_data):
 def test_embed_dims_fits_the_heads_in_the_top_principal_directions(small_data):
     from conftest import HashingEmbedder
 
-    from packetlens.training import _embedding_basis
+    from packetlens.features import principal_basis as _embedding_basis
 
     emb = HashingEmbedder()
     texts = ["Tuned the reranker.", "Built the eval gate three teams use; review fell from 10 days to 40 minutes."]
@@ -166,7 +166,7 @@ def test_config_embed_dims_must_be_a_positive_whole_number(tmp_path, value):
 ])
 @pytest.mark.parametrize("one_se", [True, False])
 def test_walking_the_grid_down_chooses_what_the_full_grid_would(curve, one_se):
-    from packetlens.training import _choose_C, _needs_smaller_C
+    from packetlens.fitting import choose_C as _choose_C, needs_smaller_C as _needs_smaller_C
 
     n = 400
     full = _choose_C({C: (f, 0.5) for C, f in curve.items()}, n, one_se)
@@ -198,11 +198,12 @@ def test_training_is_deterministic_and_independent_of_worker_count(small_data, m
 
     from conftest import HashingEmbedder
 
+    import packetlens.fitting as fitting
     import packetlens.training as training
 
     config = TrainConfig(**{**FAST.__dict__, "C_grid": (0.5, 2.0, 8.0)})
     runs = [train([small_data], config=config, embedder=HashingEmbedder()) for _ in range(2)]
-    monkeypatch.setattr(training, "fit_heads", partial(training.fit_heads, n_jobs=1))
+    monkeypatch.setattr(training, "fit_heads", partial(fitting.fit_heads, n_jobs=1))
     runs.append(train([small_data], config=config, embedder=HashingEmbedder()))
     first = runs[0]
     for other in runs[1:]:

@@ -85,3 +85,13 @@ def design_matrix(embeddings: np.ndarray, tfidf_matrix, embed_scale: float):  # 
     from scipy import sparse
 
     return sparse.hstack([sparse.csr_matrix(embeddings * embed_scale), tfidf_matrix], format="csr")
+
+
+def principal_basis(vecs: np.ndarray, dims: int | None) -> np.ndarray:
+    """(d, k) orthonormal basis of the top-``dims`` principal directions of the rows' embeddings."""
+    d = vecs.shape[1]
+    if dims is None or dims >= min(d, len(vecs)):
+        return np.eye(d)
+    v = np.asarray(vecs, dtype=np.float64)
+    _, _, vt = np.linalg.svd(v - v.mean(axis=0), full_matrices=False)
+    return np.ascontiguousarray(vt[:dims].T)
