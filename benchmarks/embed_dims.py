@@ -44,12 +44,7 @@ def main() -> int:
     for dims in (None, 192, 160, 128):
         config = replace(base, embed_dims=dims)
         r = train(ds, config=config, cache_dir=CACHE, bank_from_data=False)
-        lowo = {h: np.zeros(len(ds)) for h in r.oof}
-        for v in sorted(set(voices)):
-            held = np.where(voices == v)[0]
-            sub = train(ds.subset(np.where(voices != v)[0]), config=config, cache_dir=CACHE, bank_from_data=False)
-            for h, p in PacketScorer(sub.model, emb).head_probas([ds.texts[i] for i in held]).items():
-                lowo[h][held] = p
+        lowo = q.lowo_probas(ds, config, emb)
         heads = {}
         for h, (idx, p) in r.oof.items():
             y = np.array(ds.labels_for(h)).astype(int)

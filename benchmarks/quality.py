@@ -50,6 +50,22 @@ def eval_figures(p_strong: np.ndarray, ev: list[dict]) -> dict[str, object]:
             "macro_f1_vs_source_labels_ci95": bootstrap_ci(y.astype(int), p_strong)}
 
 
+def lowo_probas(ds, config, embedder) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Leave one writer out: every head's P(positive) for each row, from a model trained on the other writers."""
+    from packetlens.scorer import PacketScorer
+    from packetlens.training import train
+
+    voices = np.array(ds.meta["voice"])
+    out: dict[str, np.ndarray] = {}
+    for v in sorted(set(voices)):
+        held = np.nonzero(voices == v)[0]
+        sub = train(ds.subset(np.nonzero(voices != v)[0]), out=None, config=config, embedder=embedder,
+                    bank_from_data=False)
+        for h, p in PacketScorer(sub.model, embedder).head_probas([ds.texts[i] for i in held]).items():
+            out.setdefault(h, np.zeros(len(ds)))[held] = p
+    return out
+
+
 def data_figures(p: np.ndarray, y: np.ndarray, tricky: np.ndarray, p_lowo: np.ndarray | None) -> dict[str, object]:
     from packetlens.evaluation import bootstrap_ci
     from packetlens.metrics import macro_f1
@@ -104,11 +120,7 @@ def collect() -> dict[str, dict]:
     idx, p = res.oof["strength"]
     p_oof = np.zeros(len(y))
     p_oof[idx] = p
-    p_lowo = np.zeros(len(y))
-    for v in sorted(set(voices)):
-        sub = train(ds.subset(np.nonzero(voices != v)[0]), out=None, config=cfg, embedder=emb, bank_from_data=False)
-        held = np.nonzero(voices == v)[0]
-        p_lowo[held] = PacketScorer(sub.model, emb).head_probas([ds.texts[i] for i in held])["strength"]
+    p_lowo = lowo_probas(ds, cfg, emb)["strength"]
     out["packetlens"] = {**eval_figures(scorer.head_probas(ev_texts)["strength"], ev),
                          **data_figures(p_oof, y, tricky, p_lowo)}
     out["packetlens_cli"] = cli_eval(ev)

@@ -72,3 +72,12 @@ def test_train_refuses_bad_data_and_keeps_the_previous_model(small_data, tmp_pat
                             "--tracking-uri", "sqlite:////proc/nope/mlflow.db"])
     assert r.exit_code == 2 and "not writable" in r.stderr
     assert (tmp_path / "models" / "m" / "marker").read_text() == "previous model"
+
+
+def test_train_takes_its_store_from_pyproject_settings(small_data, tmp_path, monkeypatch):
+    """[tool.packetlens] tracking_uri reaches `train` too, not only `score` (checked before any work)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.packetlens]\ntracking_uri = "sqlite:////proc/nope/mlflow.db"\n')
+    r = runner.invoke(app, ["train", str(small_data), "--no-base", "--out", "models/m"])
+    assert r.exit_code == 2 and "/proc/nope/mlflow.db: the tracking store is not writable" in r.stderr
+    assert not (tmp_path / "models").exists()

@@ -212,3 +212,8 @@ def test_training_is_deterministic_and_independent_of_worker_count(small_data, m
             assert h.C == o.C, head
             np.testing.assert_array_equal(h.coef_emb, o.coef_emb, err_msg=head)
             np.testing.assert_array_equal(first.oof[head][1], other.oof[head][1], err_msg=head)
+
+
+def test_a_bad_embed_dims_is_refused_from_the_library_too():
+    with pytest.raises(TrainingError, match="embed_dims must be a positive whole number"):
+        TrainConfig(embed_dims=0)

@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from packetlens import __version__
+from packetlens.settings import DEFAULT_TRACKING_URI, find_settings
 
 app = typer.Typer(
     help="packetlens: how a calibration committee will read each bullet of a promotion packet.",
@@ -42,11 +43,19 @@ def _err(msg: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _cache_dir(option: Path | None) -> Path | None:
-    if option:
-        return option
-    env = os.environ.get("PACKETLENS_CACHE_DIR")
-    return Path(env) if env else None
+def _settings() -> dict[str, object]:
+    """``[tool.packetlens]`` of the nearest pyproject.toml: defaults under every command's options."""
+    return _run(lambda: find_settings(Path.cwd()))[0]
+
+
+def _cache_dir(option: Path | None, settings: dict[str, object]) -> Path | None:
+    """--cache-dir, else $PACKETLENS_CACHE_DIR, else [tool.packetlens] cache_dir, else the default."""
+    configured = option or os.environ.get("PACKETLENS_CACHE_DIR") or settings.get("cache_dir")
+    return Path(str(configured)) if configured else None
+
+
+def _tracking_uri(option: str | None, settings: dict[str, object]) -> str:
+    return option or str(settings.get("tracking_uri") or DEFAULT_TRACKING_URI)
 
 
 def _progress(msg: str) -> None:
@@ -90,9 +99,7 @@ def score(
     tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store for a models:/ URI.")] = None,
 ) -> None:
     """Score each bullet of a packet as a committee will read it."""
-    from packetlens.settings import find_settings
-
-    settings, _ = _run(lambda: find_settings(Path.cwd()))
+    settings = _settings()
     model = model or settings.get("model")  # type: ignore[assignment]
     fmt_s = (fmt.value if fmt else None) or str(settings.get("format", "table"))
     if fmt_s not in Fmt.__members__:
@@ -108,8 +115,7 @@ def score(
             text, name = decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
         else:
             text, name = read_text_file(Path(path)), path
-        configured = Path(str(settings["cache_dir"])) if settings.get("cache_dir") else None
-        scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir or configured),
+        scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir, settings),
                                               tracking_uri=tracking_uri or settings.get("tracking_uri"))
         fmt_hint = "markdown" if name.lower().endswith((".md", ".markdown")) else "auto"
         report = scorer.score_packet(text, fmt=fmt_hint, name=name)  # type: ignore[arg-type]
@@ -160,7 +166,7 @@ def train(
     text_col: Annotated[str, typer.Option("--text-col", help="The column holding the bullet text.")] = "text",
     label_col: Annotated[Optional[list[str]], typer.Option("--label-col", help="Map a label to your column: strength=verdict (repeatable).")] = None,
     exemplars: Annotated[Optional[list[Path]], typer.Option("--exemplars", help="Extra exemplar JSONL files.")] = None,
-    tracking_uri: Annotated[str, typer.Option("--tracking-uri", help="MLflow tracking store.")] = "sqlite:///mlruns/mlflow.db",
+    tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help=f"MLflow tracking store. Default: {DEFAULT_TRACKING_URI}.")] = None,
     experiment: Annotated[str, typer.Option("--experiment", help="MLflow experiment name.")] = "packetlens",
     register: Annotated[Optional[str], typer.Option("--register", help="Register the model under this name; the champion alias moves only if it wins the gate.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Move the champion alias even if the new model loses the gate.")] = False,
@@ -174,14 +180,16 @@ def train(
         from packetlens.training import TrainConfig, base_files
         from packetlens.training import train as train_fn
 
+        settings = _settings()
+        uri = _tracking_uri(tracking_uri, settings)
         if track:  # before any work: a bad store must not cost a training run or touch the model
             from packetlens.tracking import check_store
 
-            check_store(tracking_uri)
+            check_store(uri)
         cfg = TrainConfig.from_file(config) if config else TrainConfig()
         bdata, bex = base_files() if base else ((), ())
         result = train_fn(data, out=out, config=cfg, base_data=bdata, exemplar_files=[*bex, *(exemplars or [])],
-                          cache_dir=_cache_dir(cache_dir), text_col=text_col,
+                          cache_dir=_cache_dir(cache_dir, settings), text_col=text_col,
                           label_cols=parse_label_map(label_col or []), progress=_progress)
         for head, m in result.metrics.items():
             typer.echo(f"{head:26s} macro-F1 {m['macro_f1']:.3f}  AUC {m['roc_auc']:.3f}  "
@@ -190,8 +198,8 @@ def train(
         if track:
             from packetlens.tracking import log_training
 
-            _progress(f"logging the run to {tracking_uri}")
-            info = log_training(result, tracking_uri=tracking_uri, experiment=experiment,
+            _progress(f"logging the run to {uri}")
+            info = log_training(result, tracking_uri=uri, experiment=experiment,
                                 register=register, force=force)
             typer.echo(f"mlflow run {info.run_id} in experiment {info.experiment!r}")
             if info.version:
@@ -208,7 +216,7 @@ def evaluate(
     text_col: Annotated[str, typer.Option("--text-col", help="The column holding the bullet text.")] = "text",
     label_col: Annotated[Optional[list[str]], typer.Option("--label-col", help="Map a label to your column: strength=verdict.")] = None,
     log: Annotated[bool, typer.Option("--log", help="Record the evaluation as an MLflow run.")] = False,
-    tracking_uri: Annotated[str, typer.Option("--tracking-uri", help="MLflow tracking store.")] = "sqlite:///mlruns/mlflow.db",
+    tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help=f"MLflow tracking store. Default: {DEFAULT_TRACKING_URI}.")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache.")] = None,
 ) -> None:
     """Metrics of a model on labeled data: per head, per slice, with bootstrap 95% intervals."""
@@ -221,15 +229,18 @@ def evaluate(
         from packetlens.evaluation import format_evaluation
         from packetlens.scorer import PacketScorer
 
+        settings = _settings()
+        uri = _tracking_uri(tracking_uri, settings)
         ds = load_labeled(data, text_col=text_col, label_cols=parse_label_map(label_col or []))
-        scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir), tracking_uri=tracking_uri)
+        scorer = PacketScorer.from_pretrained(model or settings.get("model"),  # type: ignore[arg-type]
+                                              cache_dir=_cache_dir(cache_dir, settings), tracking_uri=uri)
         report = evaluate_fn(scorer, ds)
         typer.echo(json.dumps(report, indent=2) if fmt == EvalFmt.json else format_evaluation(report), nl=False)
         if log:
             from packetlens.tracking import log_evaluation
 
             run_id = log_evaluation(report, data=[str(d) for d in data], data_hash=ds.content_hash(),
-                                    tracking_uri=tracking_uri)
+                                    tracking_uri=uri)
             _progress(f"logged evaluation run {run_id}")
 
     _run(go)
@@ -255,7 +266,7 @@ def audit(
         if out.suffix.lower() not in (".csv", ".json"):
             raise _err(f"--out {out}: use a .csv or .json file")
         ds = load_labeled(data, text_col=text_col, label_cols=parse_label_map(label_col or []))
-        flagged = audit_fn(ds, cache_dir=_cache_dir(cache_dir))
+        flagged = audit_fn(ds, cache_dir=_cache_dir(cache_dir, _settings()))
         try:
             if out.suffix.lower() == ".json":
                 out.write_text(json.dumps(flagged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

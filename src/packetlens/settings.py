@@ -6,6 +6,7 @@ from pathlib import Path
 
 from packetlens.errors import InputFileError
 
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 KNOWN = {"model", "format", "fail_under", "cache_dir", "tracking_uri"}
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from packetlens.errors import TrackingError
-
-DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+from packetlens.settings import DEFAULT_TRACKING_URI
 CHAMPION = "champion"
 
 
@@ -45,6 +44,17 @@ def check_store(tracking_uri: str) -> None:
         except OSError as e:
             raise TrackingError(f"{db}: the tracking store is not writable ({e.strerror}); "
                                 "pass --tracking-uri sqlite:///WRITABLE/DIR/mlflow.db or --no-track") from e
+
+
+def _experiment_id(mlflow, experiment: str, tracking_uri: str) -> str:  # noqa: ANN001
+    """The id of ``experiment`` in the store, created (artifacts beside the store) if missing."""
+    try:
+        exp = mlflow.get_experiment_by_name(experiment)
+        return exp.experiment_id if exp else mlflow.create_experiment(
+            experiment, artifact_location=_artifact_location(tracking_uri))
+    except Exception as e:
+        raise TrackingError(f"{tracking_uri}: cannot open the tracking store ({str(e).splitlines()[0][:160]}); "
+                            "pass a writable --tracking-uri") from e
 
 
 def _mlflow(tracking_uri: str):
@@ -115,15 +125,7 @@ def log_training(result, *, tracking_uri: str = DEFAULT_TRACKING_URI, experiment
     if result.model_dir is None:
         raise TrackingError("the model must be saved (pass out=...) before it is logged")
     mlflow = _mlflow(tracking_uri)
-    try:
-        exp = mlflow.get_experiment_by_name(experiment)
-        exp_id = exp.experiment_id if exp else mlflow.create_experiment(
-            experiment, artifact_location=_artifact_location(tracking_uri))
-    except TrackingError:
-        raise
-    except Exception as e:
-        raise TrackingError(f"{tracking_uri}: cannot open the tracking store ({str(e).splitlines()[0][:160]}); "
-                            "pass a writable --tracking-uri") from e
+    exp_id = _experiment_id(mlflow, experiment, tracking_uri)
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
@@ -219,9 +221,7 @@ def log_evaluation(report: dict[str, object], *, data: list[str], data_hash: str
                    tracking_uri: str = DEFAULT_TRACKING_URI, experiment: str = "packetlens-evaluation") -> str:
     """Record an :func:`~packetlens.evaluation.evaluate` report as an MLflow run; returns its id."""
     mlflow = _mlflow(tracking_uri)
-    exp = mlflow.get_experiment_by_name(experiment)
-    exp_id = exp.experiment_id if exp else mlflow.create_experiment(
-        experiment, artifact_location=_artifact_location(tracking_uri))
+    exp_id = _experiment_id(mlflow, experiment, tracking_uri)
     with mlflow.start_run(experiment_id=exp_id) as run:
         mlflow.set_tags({"data": ",".join(data)[:4000], "data_sha256": data_hash,
                          "model": f"{report['model']['name']} {report['model']['version']}"})  # type: ignore[index]
