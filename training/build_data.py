@@ -20,7 +20,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 EVAL = ROOT.parent / "shared" / "eval" / "external_public.jsonl"
-FIELDS = ["id", "text", "strength", "framing", "moves", "role", "work_type", "pair_id", "voice", "tricky"]
+FIELDS = ["id", "text", "strength", "framing", "moves", "role", "work_type", "pair_id", "voice", "tricky",
+          "category", "weight"]
+DISQ = RAW / "disq"
+# writers of data/raw/disq/ kept out of training entirely: data/heldout/unseen_writers.jsonl
+HELDOUT_VOICES = ("v16", "v17")
+# rows written to teach the rubric's disqualifiers count this many times in training: they are
+# the only rows that vary one disqualifier at a time (benchmarks/unseen_writers.py --weights)
+DISQ_WEIGHT = 10.0
+CONTROL_CATEGORIES = ("clear_strong", "clear_weak", "pair_fixed")
 MOVES = ["quantified_counterfactual", "second_order_leverage", "difficulty_named", "uncertainty_bounded"]
 
 
@@ -77,6 +85,31 @@ def apply_reviews(rows: list[dict], *, difficulty_pass: bool = True) -> dict[str
     return counts
 
 
+def disq_rows() -> tuple[list[dict], list[dict], dict[str, int]]:
+    """The disqualifier writers' rows (data/raw/disq/), adjudicated: (training rows, held-out rows, counts).
+
+    Their labels are the writer's, except where the blind second pass disagreed: there the
+    adjudicated label (data/review/disq/adjudicated_*.jsonl) wins.
+    """
+    rows = read(sorted(DISQ.glob("voice_*.jsonl")))
+    adjudicated = {a["id"]: a for a in read(sorted((ROOT / "data/review/disq").glob("adjudicated_*.jsonl")))}
+    changed = 0
+    for r in rows:
+        a = adjudicated.get(r["id"])
+        if a:
+            new = {"strength": a["strength"], "framing": a["framing"], "moves": [m for m in MOVES if m in a["moves"]]}
+            changed += any(r[k] != new[k] for k in new)
+            r.update(new)
+        r["moves"] = [m for m in MOVES if m in r["moves"]]
+        r["tricky"] = r["category"] not in CONTROL_CATEGORIES
+    train = [r for r in rows if r["voice"] not in HELDOUT_VOICES]
+    held = [r for r in rows if r["voice"] in HELDOUT_VOICES]
+    for r in train:
+        r["weight"] = DISQ_WEIGHT
+    return train, held, {"disq_rows": len(rows), "disq_adjudicated_rows": len(adjudicated),
+                         "disq_labels_changed_by_adjudication": changed}
+
+
 def main() -> int:
     sys.path.insert(0, str(ROOT / "src"))
     from packetlens.embedding import load_embedder
@@ -85,6 +118,12 @@ def main() -> int:
     rows = read(sorted(RAW.glob("voice_*.jsonl")))
     ex = read(sorted(RAW.glob("exemplars_*.jsonl")))
     counts = apply_reviews(rows)
+    for r in rows:
+        r.setdefault("category", None)
+        r.setdefault("weight", None)
+    disq_train, heldout, disq_counts = disq_rows()
+    counts.update(disq_counts)
+    rows += disq_train
     # pairs broken by a drop lose their pair_id below; first vectors
     V = emb.encode([r["text"] for r in rows])
     S = V @ V.T
@@ -130,6 +169,17 @@ def main() -> int:
     with (ROOT / "data" / "bullets.jsonl").open("w", encoding="utf-8") as f:
         for r in kept:
             f.write(json.dumps({k: r[k] for k in FIELDS}, ensure_ascii=False) + "\n")
+    # held-out writers: never trained on; only what touches the public eval set is dropped
+    held_keep = []
+    if heldout:
+        HV = emb.encode([r["text"] for r in heldout])
+        close_ev = (HV @ E.T).max(axis=1) if eval_rows else np.zeros(len(heldout))
+        held_keep = [r for i, r in enumerate(heldout) if norm(r["text"]) not in en and close_ev[i] < 0.9] \
+            if eval_rows else heldout
+        (ROOT / "data" / "heldout").mkdir(exist_ok=True)
+        with (ROOT / "data" / "heldout" / "unseen_writers.jsonl").open("w", encoding="utf-8") as f:
+            for r in held_keep:
+                f.write(json.dumps({k: r[k] for k in FIELDS if k != "weight"}, ensure_ascii=False) + "\n")
     with (ROOT / "data" / "exemplars.jsonl").open("w", encoding="utf-8") as f:
         for r in keep_ex:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
@@ -151,6 +201,9 @@ def main() -> int:
         "length_words": {"min": min(words), "median": int(np.median(words)), "max": max(words),
                          "buckets": dict(Counter("4-10" if w <= 10 else "11-20" if w <= 20 else "21-35" if w <= 35 else "36-80" for w in words))},
         "shortcuts_all_rows": shortcut_acc(kept), "shortcuts_tricky_rows": shortcut_acc(tricky),
+        "heldout_rows": len(held_keep), "heldout_voices": list(HELDOUT_VOICES),
+        "categories": dict(Counter(r["category"] for r in kept if r["category"]).most_common()),
+        "heldout_categories": dict(Counter(r["category"] for r in held_keep).most_common()),
         "exemplars": len(keep_ex), "exemplar_roles": len({r["role"] for r in keep_ex}),
         "exemplar_moves": {m: sum(m in r["moves"] for r in keep_ex) for m in MOVES},
     }

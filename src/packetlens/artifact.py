@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from packetlens.cues import CUE_NAMES, CUES_VERSION
 from packetlens.embedding import EmbeddingIdentity
 from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarRecord
@@ -55,6 +56,7 @@ class PacketModel:
     exemplars: list[ExemplarRecord]
     exemplar_vectors: np.ndarray
     embed_scale: float = 0.5
+    cue_scale: float = 0.0
     abstain_band: tuple[float, float] = (0.35, 0.65)
     metrics: dict[str, object] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
@@ -67,7 +69,9 @@ class PacketModel:
             "version": self.version,
             "embedding": self.embedding.to_dict(),
             "features": {"embed_scale": self.embed_scale, "tfidf": {"ngram_range": [1, 2],
-                         "sublinear_tf": True, "norm": "l2", "n_terms": self.tfidf.n_terms}},
+                         "sublinear_tf": True, "norm": "l2", "n_terms": self.tfidf.n_terms},
+                         **({"cues": {"version": CUES_VERSION, "names": list(CUE_NAMES), "scale": self.cue_scale}}
+                            if self.cue_scale else {})},
             "heads": {h: {"positive": HEAD_LABELS[h][0], "negative": HEAD_LABELS[h][1],
                           "threshold": 0.5, "C": self.heads[h].C} for h in self.heads},
             "abstain_band": list(self.abstain_band),
@@ -167,7 +171,18 @@ def load_model(directory: Path) -> PacketModel:
         raise
     except (ValueError, KeyError, OSError, TypeError, EOFError) as e:
         raise ModelArtifactError(f"{directory}: corrupt model directory ({type(e).__name__}: {e}); {fix}") from e
+    cue_cfg = cfg["features"].get("cues")
+    cue_scale = 0.0
+    if cue_cfg is not None:
+        if cue_cfg.get("version") != CUES_VERSION or list(cue_cfg.get("names", ())) != list(CUE_NAMES):
+            raise ModelArtifactError(f"{directory}: the model reads rubric cues version {cue_cfg.get('version')!r} "
+                                     f"and this packetlens computes version {CUES_VERSION}; {fix}")
+        cue_scale = float(cue_cfg["scale"])
+    n_cues = len(CUE_NAMES) if cue_scale else 0
     for h, head in heads.items():
+        if head.coef_cues.shape != (n_cues,):
+            raise ModelArtifactError(f"{directory}: head {h!r} has {head.coef_cues.shape[0]} cue weights, "
+                                     f"the config says {n_cues}; {fix}")
         if head.coef_emb.shape != (identity.dimension,) or head.coef_tfidf.shape != (tfidf.n_terms,):
             raise ModelArtifactError(f"{directory}: head {h!r} has the wrong shape for its embedding or vocabulary; {fix}")
     if "strength" not in heads or "framing" not in heads:
@@ -179,6 +194,6 @@ def load_model(directory: Path) -> PacketModel:
                                                         "features", "heads", "abstain_band", "n_exemplars"}}
     return PacketModel(name=cfg["name"], version=str(cfg["version"]), embedding=identity, heads=heads,
                        tfidf=tfidf, exemplars=records, exemplar_vectors=vectors,
-                       embed_scale=float(cfg["features"]["embed_scale"]),
+                       embed_scale=float(cfg["features"]["embed_scale"]), cue_scale=cue_scale,
                        abstain_band=tuple(cfg.get("abstain_band", (0.35, 0.65))),  # type: ignore[arg-type]
                        metrics=metrics, extra=extra, card=card)

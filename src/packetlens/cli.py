@@ -218,6 +218,7 @@ def evaluate(
     log: Annotated[bool, typer.Option("--log", help="Record the evaluation as an MLflow run.")] = False,
     tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help=f"MLflow tracking store. Default: {DEFAULT_TRACKING_URI}.")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache.")] = None,
+    by: Annotated[Optional[list[str]], typer.Option("--by", help="Slice by a column of the data (repeatable), e.g. --by category --by voice.")] = None,
 ) -> None:
     """Metrics of a model on labeled data: per head, per slice, with bootstrap 95% intervals."""
 
@@ -234,7 +235,7 @@ def evaluate(
         ds = load_labeled(data, text_col=text_col, label_cols=parse_label_map(label_col or []))
         scorer = PacketScorer.from_pretrained(model or settings.get("model"),  # type: ignore[arg-type]
                                               cache_dir=_cache_dir(cache_dir, settings), tracking_uri=uri)
-        report = evaluate_fn(scorer, ds)
+        report = evaluate_fn(scorer, ds, by=by)
         typer.echo(json.dumps(report, indent=2) if fmt == EvalFmt.json else format_evaluation(report), nl=False)
         if log:
             from packetlens.tracking import log_evaluation

@@ -62,7 +62,10 @@ class LabeledDataset:
     def content_hash(self) -> str:
         """SHA-256 of the texts and labels, in order: the training-data hash models record."""
         h = hashlib.sha256()
-        for row in zip(self.texts, self.strength, self.framing, self.moves, strict=True):
+        weights = self.meta.get("weight")
+        for i, row in enumerate(zip(self.texts, self.strength, self.framing, self.moves, strict=True)):
+            if weights is not None and weights[i] not in (None, 1, 1.0):
+                row = (*row, weights[i])  # a weight changes the model, so it changes the hash
             h.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))
             h.update(b"\n")
         return h.hexdigest()
@@ -254,7 +257,10 @@ def _load_one(path: Path, text_col: str, label_cols: dict[str, str], require: tu
         if col_of[lab] not in columns:
             raise DataValidationError(f"{path}: missing column {col_of[lab]!r} (found: {', '.join(sorted(columns))}); "
                                       f"pass --label-col {lab}=COLUMN")
-    ds = LabeledDataset([], [], [], [], [], [], {k: [] for k in META_COLUMNS if k in columns}, [])
+    # every other column is kept for slicing (`evaluate --by COLUMN`), the known ones first
+    skip = {text_col, *col_of.values(), "id", "text"}
+    extra = sorted(c for c in columns - skip - set(META_COLUMNS) if isinstance(c, str))
+    ds = LabeledDataset([], [], [], [], [], [], {k: [] for k in (*META_COLUMNS, *extra) if k in columns}, [])
     ids_here: dict[str, int] = {}
     for i, r in enumerate(rows):
         where = f"{path}: {_line_of(fmt, i, json_lines)}"
@@ -291,6 +297,17 @@ def _load_one(path: Path, text_col: str, label_cols: dict[str, str], require: tu
         ds.groups.append(f"pair:{pair}" if pair not in (None, "") else f"id:{rid}")
         ds.ids.append(rid)
         ds.sources.append(str(path))
+        if "weight" in r and r["weight"] not in (None, ""):
+            wv = r["weight"]
+            try:
+                ok = not isinstance(wv, bool) and 0 < float(wv) < float("inf")  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise DataValidationError(f"{where}: weight {wv!r} is not a positive number; fix it or drop the "
+                                          "'weight' column")
+            r = {**r, "weight": float(wv)}  # type: ignore[arg-type]
         for k in ds.meta:
-            ds.meta[k].append(r.get(k))
+            v = r.get(k)
+            ds.meta[k].append(v if v is None or isinstance(v, (str, int, float, bool)) else json.dumps(v, sort_keys=True))
     return ds

@@ -37,9 +37,34 @@ def length_bucket(text: str) -> str:
     return "4-10 words" if w <= 10 else "11-20 words" if w <= 20 else "21-35 words" if w <= 35 else "36+ words"
 
 
-def evaluate(scorer, ds: LabeledDataset, *, n_boot: int = 1000) -> dict[str, object]:  # noqa: ANN001
-    """Metrics of ``scorer`` on ``ds``: per head, per slice of the strength head, with 95% intervals."""
-    probas = scorer.head_probas(ds.texts)
+def evaluate(scorer, ds: LabeledDataset, *, n_boot: int = 1000,  # noqa: ANN001
+             by: Sequence[str] | None = None) -> dict[str, object]:
+    """Metrics of ``scorer`` on ``ds``: per head, per slice, with 95% intervals.
+
+    ``by`` names the columns to slice by (any column of the data, e.g. ``category`` or ``voice``);
+    by default the known ones present (role, work_type, tricky, length). Each slice reports the
+    strength head's accuracy and macro-F1, and framing accuracy and each move's present-class F1
+    where the slice's rows carry those labels.
+
+    Raises:
+        DataValidationError: a ``by`` column the data does not have.
+    """
+    return evaluate_probas(scorer.head_probas(ds.texts), ds, n_boot=n_boot, by=by,
+                           model=scorer.info.to_dict())
+
+
+def evaluate_probas(probas: dict[str, np.ndarray], ds: LabeledDataset, *, n_boot: int = 1000,
+                    by: Sequence[str] | None = None, model: dict[str, object] | None = None) -> dict[str, object]:
+    """:func:`evaluate` from already computed ``{head: P(positive)}``, shape ``(len(ds),)`` each."""
+    meta = dict(ds.meta)
+    meta["length"] = [length_bucket(t) for t in ds.texts]
+    if by:
+        missing = [c for c in by if c not in meta]
+        if missing:
+            from packetlens.errors import DataValidationError
+
+            raise DataValidationError(f"--by {missing[0]!r}: the data has no such column (it has: "
+                                      f"{', '.join(sorted(meta))}); pass one of those")
     heads: dict[str, object] = {}
     for head in ("strength", "framing", *MOVES):
         if head not in probas:
@@ -55,25 +80,41 @@ def evaluate(scorer, ds: LabeledDataset, *, n_boot: int = 1000) -> dict[str, obj
         m["reliability"] = reliability(y, p)
         heads[head] = m
     slices: dict[str, dict[str, object]] = {}
-    labels = ds.labels_for("strength")
-    meta = dict(ds.meta)
-    meta["length"] = [length_bucket(t) for t in ds.texts]
-    for name in SLICES:
+    for name in (by or SLICES):
         col = meta.get(name)
         if col is None:
             continue
         groups: dict[str, list[int]] = {}
         for i, v in enumerate(col):
-            if labels[i] is not None and v is not None:
+            if v is not None:
                 groups.setdefault(str(v), []).append(i)
-        slices[name] = {}
-        for value, rows in sorted(groups.items()):
-            y = np.array([labels[i] for i in rows])
-            p = probas["strength"][rows]
-            slices[name][value] = {"n": len(rows), "macro_f1": macro_f1(y, p >= 0.5),
-                                   "accuracy": float(np.mean((p >= 0.5) == y)),
-                                   "macro_f1_ci95": bootstrap_ci(y, p, n_boot=200)}
-    return {"model": scorer.info.to_dict(), "n_rows": len(ds), "heads": heads, "slices": slices}
+        slices[name] = {value: slice_metrics(probas, ds, rows) for value, rows in sorted(groups.items())}
+    return {"model": model or {}, "n_rows": len(ds), "heads": heads, "slices": slices}
+
+
+def slice_metrics(probas: dict[str, np.ndarray], ds: LabeledDataset, rows: Sequence[int]) -> dict[str, object]:
+    """Strength accuracy and macro-F1 (with a 95% interval), framing accuracy and each move's
+    present-class F1 on the rows ``rows``; a head whose labels the rows lack is left out."""
+    out: dict[str, object] = {"n": len(rows)}
+    for head in ("strength", "framing", *MOVES):
+        if head not in probas:
+            continue
+        labels = ds.labels_for(head)
+        have = [i for i in rows if labels[i] is not None]
+        if not have:
+            continue
+        y = np.array([labels[i] for i in have])
+        p = probas[head][have]
+        if head == "strength":
+            out.update({"n_strength": len(have), "macro_f1": macro_f1(y, p >= 0.5),
+                        "accuracy": float(np.mean((p >= 0.5) == y)), "macro_f1_ci95": bootstrap_ci(y, p, n_boot=200)})
+        elif head == "framing":
+            out["framing_accuracy"] = float(np.mean((p >= 0.5) == y))
+        elif y.sum():
+            pred = p >= 0.5
+            tp = float(np.sum(pred & (y == 1)))
+            out[f"{head}_f1"] = 2 * tp / (float(pred.sum()) + float(y.sum()))
+    return out
 
 
 def format_evaluation(report: dict[str, object]) -> str:
@@ -85,9 +126,14 @@ def format_evaluation(report: dict[str, object]) -> str:
         lines.append(f"{head:26s} {m['n']:5d} {m['precision']:6.3f} {m['recall']:6.3f} {m['macro_f1']:7.3f} "
                      f"[{ci[0]:.3f}, {ci[1]:.3f}] {m['roc_auc']:6.3f} {m['brier']:6.3f} {m['ece']:6.3f}")
     for name, groups in report["slices"].items():  # type: ignore[union-attr]
-        lines += ["", f"strength by {name}:"]
+        lines += ["", f"by {name}:"]
         for value, m in groups.items():
-            lines.append(f"  {value:28s} n={m['n']:4d}  macro-F1 {m['macro_f1']:.3f}  accuracy {m['accuracy']:.3f}")
+            cells = [f"  {value:28s} n={m['n']:4d}"]
+            if "accuracy" in m:
+                cells.append(f"strength macro-F1 {m['macro_f1']:.3f}  accuracy {m['accuracy']:.3f}")
+            if "framing_accuracy" in m:
+                cells.append(f"framing accuracy {m['framing_accuracy']:.3f}")
+            lines.append("  ".join(cells))
     return "\n".join(lines) + "\n"
 
 

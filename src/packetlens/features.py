@@ -76,15 +76,20 @@ def fit_transform_tfidf(texts: Sequence[str], *, min_df: int = 2, max_features: 
     return Tfidf(tuple(vocab), np.asarray(vec.idf_, dtype=np.float64)), matrix
 
 
-def design_matrix(embeddings: np.ndarray, tfidf_matrix, embed_scale: float):  # noqa: ANN001
-    """The training design matrix ``[embed_scale * embeddings | tfidf]`` as a scipy CSR matrix.
+def design_matrix(embeddings: np.ndarray, tfidf_matrix, embed_scale: float,  # noqa: ANN001
+                  cues: np.ndarray | None = None, cue_scale: float = 0.0):
+    """The training design matrix ``[embed_scale * embeddings | tfidf | cue_scale * cues]`` as CSR.
 
-    Shapes: ``embeddings`` (n, d) and ``tfidf_matrix`` (n, n_terms, from
-    :func:`fit_transform_tfidf`) -> result (n, d + n_terms).
+    Shapes: ``embeddings`` (n, d), ``tfidf_matrix`` (n, n_terms, from :func:`fit_transform_tfidf`)
+    and ``cues`` (n, k, from :func:`packetlens.cues.cue_matrix`; omitted or ``None`` for none)
+    -> result (n, d + n_terms + k).
     """
     from scipy import sparse
 
-    return sparse.hstack([sparse.csr_matrix(embeddings * embed_scale), tfidf_matrix], format="csr")
+    blocks = [sparse.csr_matrix(embeddings * embed_scale), tfidf_matrix]
+    if cues is not None and cues.shape[1]:
+        blocks.append(sparse.csr_matrix(cues * cue_scale))
+    return sparse.hstack(blocks, format="csr")
 
 
 def principal_basis(vecs: np.ndarray, dims: int | None) -> np.ndarray:

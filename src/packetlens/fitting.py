@@ -26,7 +26,7 @@ def fold_ids(groups: Sequence[str], n_folds: int, seed: int) -> np.ndarray:
     return np.array([fold_of[g] for g in groups])
 
 
-def fit_lr(X, y: np.ndarray, C: float, seed: int, tol: float = 1e-2):
+def fit_lr(X, y: np.ndarray, C: float, seed: int, tol: float = 1e-2, sample_weight: np.ndarray | None = None):
     from sklearn.linear_model import LogisticRegression
 
     # liblinear's dual solver: n_rows < n_features here, and it was 2.4x faster than the primal
@@ -36,7 +36,7 @@ def fit_lr(X, y: np.ndarray, C: float, seed: int, tol: float = 1e-2):
     # passes (benchmarks/solver_tolerance.py).
     lr = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", dual=True, tol=tol,
                             max_iter=1000, random_state=seed)
-    return lr.fit(X, y)
+    return lr.fit(X, y, sample_weight=sample_weight)
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,18 @@ class FittedHead:
     calib_a: float
     calib_b: float
     C: float
+    oof_z: np.ndarray | None = None  # out-of-fold decision values at the chosen C, one per row
 
 
 @dataclass(frozen=True)
 class HeadProblem:
-    """The rows one head trains on: their indices in the design matrix, 0/1 targets, CV folds."""
+    """The rows one head trains on: their indices in the design matrix, 0/1 targets, CV folds,
+    and optional per-row sample weights (``None``: every row counts once)."""
 
     idx: np.ndarray
     y: np.ndarray
     folds: np.ndarray
+    w: np.ndarray | None = None
 
 
 # The data every fit of one fit_heads call reads; set before the worker processes fork, so they
@@ -71,12 +74,13 @@ def _run_fit(task: tuple[str, str, float, int]) -> tuple[str, str, float, int, o
     X_all, folds = _FIT_DATA["slices"][h]  # type: ignore[index]
     seed: int = _FIT_DATA["seed"]  # type: ignore[assignment]
     if kind == "final":
-        return kind, h, C, k, fit_lr(X_all, pr.y, C, seed)
+        return kind, h, C, k, fit_lr(X_all, pr.y, C, seed, sample_weight=pr.w)
     train_m, test_m = pr.folds != k, pr.folds == k
     if len(set(pr.y[train_m])) < 2:
         return kind, h, C, k, np.zeros(int(test_m.sum()))
     X_train, X_test = folds[k]
-    return kind, h, C, k, fit_lr(X_train, pr.y[train_m], C, seed, tol=1e-1).decision_function(X_test)
+    w = None if pr.w is None else pr.w[train_m]
+    return kind, h, C, k, fit_lr(X_train, pr.y[train_m], C, seed, tol=1e-1, sample_weight=w).decision_function(X_test)
 
 
 class _FitPool:
@@ -168,7 +172,7 @@ def fit_heads(X, problems: dict[str, HeadProblem], *, C_grid: Sequence[float], o
     for h in problems:
         full, (best, top) = models[h], settled[h]
         a, b = fit_platt(oof[h][best], problems[h].y)
-        fitted = FittedHead(np.asarray(full.coef_[0]), float(full.intercept_[0]), a, b, best)
+        fitted = FittedHead(np.asarray(full.coef_[0]), float(full.intercept_[0]), a, b, best, oof[h][best])
         record = {"C": best, "C_best_cv": top,
                   "cv": {str(C): {"macro_f1": sc[0], "roc_auc": sc[1]} for C, sc in sorted(scores[h].items())},
                   "cv_not_needed": [C for C in grid if C not in scores[h]]}

@@ -1,7 +1,9 @@
 """Logistic heads as plain arrays: numpy ``predict_proba`` equal to the fitted scikit-learn model.
 
-Each head is binary. Its raw score is ``z = embed_scale * (E @ w_emb) + T @ w_tfidf + b`` over the
-embedding ``E`` and TF-IDF rows ``T``; its probability is Platt-calibrated,
+Each head is binary. Its raw score is
+``z = embed_scale * (E @ w_emb) + T @ w_tfidf + cue_scale * (Q @ w_cues) + b`` over the embedding
+``E``, TF-IDF rows ``T`` and rubric cues ``Q`` (:mod:`packetlens.cues`; a model without cues has
+an empty ``w_cues``); its probability is Platt-calibrated,
 ``p = sigmoid(a * z + c)``, with ``a, c`` fitted on out-of-fold scores. Probabilities always
 refer to the positive label named by the head (``strong``, ``system``, or the move being made).
 """
@@ -9,7 +11,7 @@ refer to the positive label named by the head (``strong``, ``system``, or the mo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +33,8 @@ class LogisticHead:
         intercept: the bias ``b``.
         calib_a, calib_b: Platt calibration ``p = sigmoid(a * z + c)``.
         C: the regularization strength chosen by grouped cross-validation.
+        coef_cues: shape ``(n_cues,)``, weights on the rubric cues times ``cue_scale``; empty
+            for a model trained without cues.
     """
 
     name: str
@@ -42,11 +46,12 @@ class LogisticHead:
     calib_a: float = 1.0
     calib_b: float = 0.0
     C: float = 1.0
+    coef_cues: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def proba(self, embeddings: np.ndarray, tfidf_rows: Sequence[dict[int, float]],
-              embed_scale: float) -> np.ndarray:
-        """Calibrated P(positive), shape ``(n,)``, from embeddings ``(n, d)`` and sparse TF-IDF rows."""
-        return HeadStack([self]).proba(embeddings, tfidf_rows, embed_scale)[self.name]
+              embed_scale: float, cues: np.ndarray | None = None, cue_scale: float = 0.0) -> np.ndarray:
+        """Calibrated P(positive), shape ``(n,)``, from embeddings ``(n, d)``, sparse TF-IDF rows and cues ``(n, k)``."""
+        return HeadStack([self]).proba(embeddings, tfidf_rows, embed_scale, cues, cue_scale)[self.name]
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The head as named arrays, for an ``.npz`` file (no pickle)."""
@@ -55,6 +60,7 @@ class LogisticHead:
             f"{p}.coef_emb": self.coef_emb,
             f"{p}.coef_tfidf": self.coef_tfidf,
             f"{p}.scalars": np.array([self.intercept, self.calib_a, self.calib_b, self.C]),
+            f"{p}.coef_cues": self.coef_cues,
         }
 
     @classmethod
@@ -63,7 +69,8 @@ class LogisticHead:
         s = arrays[f"{name}.scalars"]
         return cls(name, positive, negative, np.asarray(arrays[f"{name}.coef_emb"], dtype=np.float64),
                    np.asarray(arrays[f"{name}.coef_tfidf"], dtype=np.float64),
-                   float(s[0]), float(s[1]), float(s[2]), float(s[3]))
+                   float(s[0]), float(s[1]), float(s[2]), float(s[3]),
+                   np.asarray(arrays.get(f"{name}.coef_cues", np.zeros(0)), dtype=np.float64))
 
 
 def calibrate(z: np.ndarray, a: float, b: float) -> np.ndarray:
@@ -105,11 +112,18 @@ class HeadStack:
         self.b = np.array([h.intercept for h in heads])
         self.a = np.array([h.calib_a for h in heads])
         self.c = np.array([h.calib_b for h in heads])
+        self.W_cues = np.stack([h.coef_cues for h in heads], axis=1)    # (n_cues, H); n_cues may be 0
 
     def proba(self, embeddings: np.ndarray, tfidf_rows: Sequence[dict[int, float]],
-              embed_scale: float) -> dict[str, np.ndarray]:
+              embed_scale: float, cues: np.ndarray | None = None,
+              cue_scale: float = 0.0) -> dict[str, np.ndarray]:
         n = len(tfidf_rows)
         z = embed_scale * (embeddings.astype(np.float64) @ self.W_emb) + self.b
+        if self.W_cues.shape[0]:
+            if cues is None or cues.shape != (n, self.W_cues.shape[0]):
+                raise ValueError(f"this model reads {self.W_cues.shape[0]} rubric cues per bullet; pass cues of shape "
+                                 f"({n}, {self.W_cues.shape[0]})")
+            z = z + cue_scale * (cues @ self.W_cues)
         lengths = np.fromiter((len(r) for r in tfidf_rows), dtype=np.int64, count=n)
         if lengths.sum():
             idx = np.fromiter((j for r in tfidf_rows for j in r), dtype=np.int64, count=int(lengths.sum()))

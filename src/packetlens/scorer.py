@@ -100,7 +100,13 @@ class PacketScorer:
         return self._probas(vecs, list(texts))
 
     def _probas(self, vecs: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
-        return self._stack.proba(vecs, self.model.tfidf.transform(texts), self.model.embed_scale)
+        cues = None
+        if self.model.cue_scale:
+            from packetlens.cues import cue_matrix
+
+            cues = cue_matrix(texts)
+        return self._stack.proba(vecs, self.model.tfidf.transform(texts), self.model.embed_scale,
+                                 cues, self.model.cue_scale)
 
     def score(self, texts: Sequence[str]) -> list[BulletScore]:
         """Score bullets. ``texts`` is a list of strings (a bare ``str`` is a TypeError)."""

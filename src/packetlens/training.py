@@ -57,6 +57,15 @@ class TrainConfig:
             weights are mapped back to the full embedding, so a saved model and scoring are the
             same either way. Training cost grows with the dense columns every solver pass reads;
             benchmarks/embed_dims.py measures what 192 of MiniLM's 384 cost in quality.
+        cue_scale: weight of the rubric cues (:mod:`packetlens.cues`); 0 trains without them.
+            With cues, each head is fitted in two stages (:mod:`packetlens.stacking`): the text
+            model, then a small regression over its out-of-fold score and the cues.
+            benchmarks/unseen_writers.py measures what they add on writers held out of training.
+        stack_C: inverse regularization of that second stage.
+        group_col: a data column naming each row's writer (e.g. ``voice``): cross-validation
+            folds keep a writer's rows together, so out-of-fold scores, the choice of C and the
+            second stage see writers they were not fitted on. Rows without a value fall back to
+            their pair. ``None`` groups by pair only.
     """
 
     name: str = "packetlens"
@@ -71,6 +80,9 @@ class TrainConfig:
     seed: int = 13
     one_se_rule: bool = True
     embed_dims: int | None = 192
+    cue_scale: float = 0.0
+    stack_C: float = 10.0
+    group_col: str | None = None
 
     def __post_init__(self) -> None:
         dims = self.embed_dims
@@ -216,6 +228,13 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
     tfidf, tfidf_rows = fit_transform_tfidf(ds.texts, min_df=config.min_df, max_features=config.max_features)
     basis = principal_basis(vecs, config.embed_dims)
     X_all = design_matrix(vecs @ basis, tfidf_rows, config.embed_scale)
+    cues = None
+    if config.cue_scale:
+        from packetlens.cues import cue_matrix
+
+        cues = cue_matrix(ds.texts) * config.cue_scale
+    weights = row_weights(ds)
+    groups = fold_groups(ds, config.group_col, min_groups=config.n_folds)
     heads: dict[str, LogisticHead] = {}
     metrics: dict[str, dict[str, object]] = {}
     oof: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -229,15 +248,25 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
             say(f"skipping the {head} head: no row carries a moves label")
             continue
         y = np.array([labels[i] for i in idx])
-        folds = fold_ids([ds.groups[i] for i in idx], min(config.n_folds, _max_folds(y)), config.seed)
-        problems[head] = HeadProblem(idx, y, folds)
+        folds = fold_ids([groups[i] for i in idx], min(config.n_folds, _max_folds(y)), config.seed)
+        problems[head] = HeadProblem(idx, y, folds, None if weights is None else weights[idx])
     say(f"cross-validating and fitting {len(problems)} heads")
-    d = basis.shape[1]
+    d, n_terms = basis.shape[1], tfidf.n_terms
     for head, (fitted, p_oof, record) in fit_heads(X_all, problems, C_grid=config.C_grid,
                                                        one_se_rule=config.one_se_rule, seed=config.seed).items():
-        heads[head] = LogisticHead(head, *HEAD_LABELS[head], coef_emb=basis @ fitted.coef[:d],
-                                   coef_tfidf=fitted.coef[d:], intercept=fitted.intercept,
-                                   calib_a=fitted.calib_a, calib_b=fitted.calib_b, C=fitted.C)
+        coef, intercept, calib = fitted.coef, fitted.intercept, (fitted.calib_a, fitted.calib_b)
+        coef_cues = np.zeros(0)
+        if cues is not None:
+            from packetlens.stacking import stack_head
+
+            pr = problems[head]
+            st = stack_head(fitted.oof_z, cues[pr.idx], pr.y, pr.folds, pr.w, C=config.stack_C)
+            coef, intercept, calib = st.alpha * coef, st.alpha * intercept + st.b, (st.calib_a, st.calib_b)
+            coef_cues, p_oof = st.w_cues, st.p_oof
+            record = {**record, "stack": {"alpha": st.alpha, "C": config.stack_C}}
+        heads[head] = LogisticHead(head, *HEAD_LABELS[head], coef_emb=basis @ coef[:d],
+                                   coef_tfidf=coef[d:d + n_terms], intercept=intercept,
+                                   calib_a=calib[0], calib_b=calib[1], C=fitted.C, coef_cues=coef_cues)
         metrics[head] = {**head_metrics(problems[head].y, p_oof), **record}
         oof[head] = (problems[head].idx, p_oof)
     fit_seconds = time.perf_counter() - t1
@@ -253,7 +282,7 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         extra["embedding_source"] = str(config.embedding)
     model = PacketModel(name=config.name, version=config.version, embedding=embedder.identity,
                         heads=heads, tfidf=tfidf, exemplars=bank, exemplar_vectors=bank_vecs,
-                        embed_scale=config.embed_scale, abstain_band=config.abstain_band,
+                        embed_scale=config.embed_scale, cue_scale=config.cue_scale, abstain_band=config.abstain_band,
                         metrics=_jsonable(metrics), extra=extra)
     from packetlens.card import model_card
 
@@ -264,6 +293,24 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         model_dir = save_model(model, Path(out))
     return TrainResult(model, model_dir, metrics, oof, ds, config, data_hash, embed_seconds, fit_seconds,
                        params=_jsonable({**asdict(config), "n_rows": len(ds), "n_exemplars": len(bank)}))
+
+
+def row_weights(ds: LabeledDataset) -> np.ndarray | None:
+    """Per-row sample weights from an optional ``weight`` column (missing: 1); ``None`` when no row has one."""
+    col = ds.meta.get("weight")
+    if col is None or all(v is None for v in col):
+        return None
+    return np.array([1.0 if v is None else float(v) for v in col])  # type: ignore[arg-type]
+
+
+def fold_groups(ds: LabeledDataset, group_col: str | None, *, min_groups: int = 2) -> list[str]:
+    """Each row's cross-validation group: its ``group_col`` value (a writer) where it has one,
+    else its pair (or itself). Pairs alone when the column is absent or names fewer than
+    ``min_groups`` writers (too few to make folds of)."""
+    col = ds.meta.get(group_col) if group_col else None
+    if col is None or len({v for v in col if v not in (None, "")}) < min_groups:
+        return list(ds.groups)
+    return [f"{group_col}:{v}" if v not in (None, "") else g for v, g in zip(col, ds.groups, strict=True)]
 
 
 def _max_folds(y: np.ndarray) -> int:
