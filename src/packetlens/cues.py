@@ -31,10 +31,12 @@ _I = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|myself|mine|my(?! (?:[\w-]+ ){0,3}(?
 _WE = re.compile(r"\b(we|we've|we're|our|us|the team|my team|the team's|the squad|the org|the group|"
                  r"(?:the|our|my|an?) (?:[\w-]+ ){0,3}(?:team|group|org|squad|rotation|crew|pod)s?(?:'s)?|^\W*(?:team|org|squad|group)\b|"
                  r"together with|jointly|as a team)\b", re.I)
-_EFFORT_METRIC = re.compile(r"\b(reviews?|dashboards?|tests?|test count|docs?|pages?|design docs|prs?|pull requests|"
-                            r"commits?|a/b tests|experiments|tickets|meetings|budget|headcount|team size|views|"
-                            r"items?|throughput of|volume|dags?|jobs?|runs|index size|size|count|number of|storage)\b", re.I)
-_NUM = r"[-+~≈]?\$?\d[\d,]*(?:\.\d+)?\s?(?:%|x|ms|s|k|m|b|pts?|pp|bps|h|hrs?|min|mins)?"
+_EFFORT_METRIC = re.compile(r"\b(code reviews|reviews done|dashboards?|tests|test count|docs|design docs|pages of|"
+                            r"(?:merged )?prs(?: merged)?|pull requests|commits|a/b tests|experiments run|tickets closed|"
+                            r"tickets|meetings|budget|headcount|team size|views|dags|eval runs|models served|"
+                            r"index size|eval set|number of|count of|storage)\b", re.I)
+_NUM = r"[-+~≈−]?\$?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|x|ms|s|k|m|b|pts?|pp|bps|h|hrs?|min|mins|minutes|hours|days|d|gb|tb|mb|seconds|secs|sec)(?![a-z]))?"
+_RANGE_BEFORE = re.compile(r"(?:\bci|interval|between|range|±|\+/-|band|bounds?|spread)[\s:=(]*(?:of\s+|on the gap\s+|is\s+)?[−+-]?$", re.I)
 _FROM_TO = re.compile(rf"\bfrom\s+(?:~|about\s+|roughly\s+)?({_NUM})\b.{{0,40}}?\bto\s+(?:~|about\s+)?({_NUM})", re.I)
 _ARROW = re.compile(rf"({_NUM})\s*(?:->|→|=>|➝|to)\s*({_NUM})", re.I)
 _BY_PCT = re.compile(r"\b(cut|reduc\w*|drop\w*|lower\w*|rais\w*|ros[e]|grew|increas\w*|improv\w*|lift\w*|"
@@ -61,7 +63,8 @@ _DIFFICULTY = re.compile(r"\b(earlier (?:attempt|fix|try|version)s?|previous (?:
                          r"turned out|root cause|the obvious|interact\w*|regress\w*|tried|instead of|"
                          r"because|why)\b", re.I)
 _HANDOFF = re.compile(r"\b(hand(?:ed|ing)? (?:it |this |them |the \w+ )?(?:off|over)|escalat\w*|documented|"
-                      r"propos\w+|recommend\w*|(?:to|for|with) the [\w-]+ (?:team|owners?|group|oncall|on-call)|"
+                      r"propos\w+|recommend\w*|(?:handed|passed|sent|gave|escalated|assigned|transferred|routed|filed)\b[^.;]{0,40}"
+                      r"\b(?:to|with|for) the [\w-]+ (?:team|owners?|group|oncall|on-call)|"
                       r"their (?:team|backlog|roadmap|queue|sprint)|opened (?:a |an )?(?:ticket|issue|jira|bug)|"
                       r"passed (?:it |this |them )?(?:on |along )?to|filed (?:a |an |the )?\w*\s?(?:ticket|bug|jira|issue)|"
                       r"raised (?:it |this )?with|flagged (?:it |this )?to|wrote (?:it )?up|write-?up|"
@@ -82,8 +85,9 @@ _HEDGE = re.compile(r"\b(seems?|seemed|appears? to|apparently|anecdotal\w*|early
                     r"(?:much|noticeably|clearly) (?:faster|better|rarer|fewer)|feels?|felt|"
                     r"similar range|roughly the same|in the same ballpark|positive feedback|people (?:like|liked)|"
                     r"promising|likely (?:to )?(?:help|improve|save)|probably|might|may (?:help|improve|save))\b", re.I)
-_HARM = re.compile(r"\b(caused|causing|outage|broke|broken|took down|data loss|lost|incident i|"
-                   r"sev-?[0-3]|p[0-1] incident|paged|rollback of my|my change)\b", re.I)
+_HARM = re.compile(r"\b(caus(?:ed|ing) (?:a |an )?(?:[\w-]+ ){0,3}(?:outage|incident|sev-?\d|regression|drop|spike|"
+                   r"downtime|page|data loss)|took (?:\w+ ){0,3}down|(?:my|i) (?:[\w-]+ ){0,4}(?:caused|broke|took down)|"
+                   r"data loss|outage (?:i|my) caused|rollback of my)\b", re.I)
 _HARM_RESULT = re.compile(r"(?:to|->|→)\s*0(?:\.0+)?\s?%|\bto zero\b|\bdown to 0\b|\bdropped\b[^.;]{0,40}\bto 0\b", re.I)
 _OWNERSHIP = re.compile(r"\b(own(?:s|ed|ing)? (?:the|our|a)\b|owner of|responsible for|maintain\w*|"
                         r"point of contact|poc for|on-?call for|in charge of|keep \w+ running|looked after)\b", re.I)
@@ -95,18 +99,18 @@ _MECHANISM = re.compile(r"\b(lr|learning rate|batch size|epochs?|layers?|trees|l
                         r"switched (?:to|from)|migrated (?:to|from)|moved (?:to|from)|tuned|set (?:the )?\w+ to)\b", re.I)
 _EFFORT = re.compile(r"\b\d[\d,]*\+?\s(?:pull requests|prs|commits|tickets|jiras|dashboards|docs|meetings|"
                      r"interviews|reviews|code reviews|bugs|issues|tests|test cases|alerts|runbooks|slides|"
-                     r"stories|story points|hours|tasks|incidents handled|pages)\b", re.I)
+                     r"stories|story points|tasks|incidents handled)\b", re.I)
 _VERSION = re.compile(r"\bv\d+(?:\.\d+)*\s*(?:->|→|to)\s*v?\d|\b\d+\.\d+\.\d+\b|"
-                      r"\b(?:upgrad\w*|bump\w*|version|release)\b[^.;]{0,40}\bfrom\s+v?\d", re.I)
+                      r"\b(?:upgrad\w*|bump\w*|version|release)\b[^.;]{0,40}\bfrom\s+(?:[a-z][\w-]*\s+)?v?\d", re.I)
 _NOISE = re.compile(r"\b(within (?:the )?(?:run-to-run |seed |measurement )?(?:noise|variance|error)|inside (?:the )?noise|"
                     r"single seed|one seed|not (?:statistically )?significant|n\.s\.|no significance|margin of error|"
-                    r"no (?:measurable|detectable|significant) (?:change|difference|effect)|flat|unchanged|noise)\b", re.I)
+                    r"no (?:measurable|detectable|significant) (?:change|difference|effect)|noise)\b", re.I)
 _TRANSIENT = re.compile(r"\b(rolled (?:it )?back|reverted|rollback|roll-back|backed out)\b", re.I)
 _FOR_A_WHILE = re.compile(r"\b(for (?:about |roughly |nearly |almost )?(?:\d+|a|an|one|two|three|four|five|six|half an?) "
                           r"(?:minutes?|mins?|hours?|hrs?|days?|day|afternoon|morning|night|weekend)|until|before (?:it|the|we|on-call|someone))\b", re.I)
 _MY_CHANGE = re.compile(r"\b(i (?:pushed|deployed|shipped|merged|rolled out|enabled|changed|flipped|released)|my (?:change|deploy|push|"
                         r"config|migration|flag|feature-flag|release|pr|commit|script|query|rollout))\b", re.I)
-_LOWER_BETTER = re.compile(r"\b(latency|p\d\d|ttft|time|cost|spend|bill|errors?|error rate|failures?|incidents?|pages|"
+_LOWER_BETTER = re.compile(r"\b(gap|drift|staleness|delay|variance|latency|p\d\d|ttft|time|cost|spend|bill|errors?|error rate|failures?|incidents?|pages|"
                            r"tickets|churn|abandon\w*|bounce|crash\w*|defects?|flak\w*|skew|toil|lag|downtime|"
                            r"false (?:positives?|negatives?|refusals?)|loss|perplexity|memory|footprint|mttr|mttd)\b", re.I)
 _HIGHER_BETTER = re.compile(r"\b(ctr|conversion|recall|precision|accuracy|ndcg|mrr|map|auc|f1|bleu|rouge|win-?rate|"
@@ -123,70 +127,85 @@ _DIGIT = re.compile(r"\d")
 
 
 def _delta(text: str) -> tuple[bool, bool]:
-    """(has a numeric before/after, the relative change is under 2%) from 'from X to Y' or 'X -> Y'."""
+    """(has a numeric before/after, some change is under 3% of its size or called noise nearby)."""
     found, tiny = False, False
-    for m in list(_FROM_TO.finditer(text)) + list(_ARROW.finditer(text)):
-        a, b = (_number(g) for g in m.groups())
-        if a is None or b is None:
-            continue
+    for a, b, _kind, end in _pairs(text):
         found = True
-        if max(abs(a), abs(b)) > 0 and abs(a - b) / max(abs(a), abs(b)) < 0.02:
+        if max(abs(a), abs(b)) > 0 and abs(a - b) / max(abs(a), abs(b)) < 0.03:
+            tiny = True
+        if _NOISE.search(text[end:end + 50]):
             tiny = True
     return found, tiny
 
 
-_UNIT = {"ms": 1e-3, "s": 1.0, "min": 60.0, "mins": 60.0, "h": 3600.0, "hrs": 3600.0, "hr": 3600.0,
-         "k": 1e3, "m": 1e6, "b": 1e9}
+def _pairs(text: str) -> list[tuple[float, float, str, int]]:
+    """Every before/after ``(before, after, metric kind, end offset)``: 'from X to Y' and 'X -> Y'.
+
+    A range or interval ("95% CI 0.09 to 0.25", "between 3 and 5") is not a before/after; when one
+    side names a unit and the other does not, both take it ("14 min -> 4").
+    """
+    out, seen = [], set()
+    for m in list(_FROM_TO.finditer(text)) + list(_ARROW.finditer(text)):
+        if m.start(1) in seen or _RANGE_BEFORE.search(text[max(0, m.start() - 25):m.start()]):
+            continue
+        seen.add(m.start(1))
+        (a, ua), (b, ub) = (_value(g) for g in m.groups())
+        if a is None or b is None:
+            continue
+        if ua != ub and (ua == "" or ub == ""):
+            unit = ua or ub
+            a, b = (a * _UNIT.get(unit, 1.0) if not ua else a), (b * _UNIT.get(unit, 1.0) if not ub else b)
+        if a != b:
+            out.append((a, b, _metric_before(text, m.start())[0], m.end()))
+    return out
 
 
-def _number(s: str) -> float | None:
-    """The value of a matched number, in a common unit where it names one (``1.2 s`` = ``1200 ms``)."""
-    m = re.search(r"(\d[\d,]*(?:\.\d+)?)\s?([a-z]*)", s.lower())
+_UNIT = {"ms": 1e-3, "s": 1.0, "min": 60.0, "mins": 60.0, "minutes": 60.0, "h": 3600.0, "hrs": 3600.0,
+         "hr": 3600.0, "hours": 3600.0, "seconds": 1.0, "secs": 1.0, "sec": 1.0, "d": 86400.0, "days": 86400.0, "k": 1e3, "m": 1e6, "b": 1e9,
+         "mb": 1e6, "gb": 1e9, "tb": 1e12}
+
+
+def _value(s: str) -> tuple[float | None, str]:
+    """A matched number's value in a common unit (``1.2 s`` = ``1200 ms``), and the unit it named."""
+    m = re.search(r"(\d[\d,]*(?:\.\d+)?)\s?([a-z%]*)", s.lower())
     if m is None:
-        return None
+        return None, ""
     try:
         value = float(m.group(1).replace(",", ""))
     except ValueError:
-        return None
-    return value * _UNIT.get(m.group(2), 1.0)
+        return None, ""
+    unit = m.group(2)
+    return value * _UNIT.get(unit, 1.0), unit if unit in _UNIT else ""
 
 
 def _metric_before(text: str, start: int) -> tuple[str, str]:
     """The metric word nearest before ``start`` (within 60 characters): ``(kind, word)``, kind one of
-    lower / higher / effort / ''."""
+    lower / higher / effort / ''. A word read as its opposite ("crash-free") does not count."""
     left = text[max(0, start - 60):start]
-    best = ("", "", -1)
+    best = ("", "", -1, -1)
     for kind, rx in (("lower", _LOWER_BETTER), ("higher", _HIGHER_BETTER), ("effort", _EFFORT_METRIC)):
         for m in rx.finditer(left):
             if m.start() > best[2]:
-                best = (kind, m.group(0), m.start())
+                best = (kind, m.group(0), m.start(), m.end())
+    if left[best[3]:best[3] + 5].lower().startswith("-free"):
+        return "", ""
     return best[0], best[1]
-
-
-def _deltas(text: str) -> list[tuple[float, float, str]]:
-    out = []
-    for m in list(_FROM_TO.finditer(text)) + list(_ARROW.finditer(text)):
-        a, b = (_number(g) for g in m.groups())
-        if a is not None and b is not None and a != b:
-            out.append((a, b, _metric_before(text, m.start())[0]))
-    return out
 
 
 def _worse(text: str) -> bool:
     """A before/after whose direction is worse on its metric (p99 up, conversion down)."""
-    return any(kind == "lower" and b > a or kind == "higher" and b < a for a, b, kind in _deltas(text))
+    return any(kind == "lower" and b > a or kind == "higher" and b < a for a, b, kind, _ in _pairs(text))
 
 
 def _effort_delta(text: str) -> bool:
     """Every before/after is of a count of effort or size (reviews, dashboards, PRs, budget)."""
-    d = _deltas(text)
-    return bool(d) and all(kind == "effort" for _, _, kind in d)
+    d = _pairs(text)
+    return bool(d) and all(kind == "effort" for _, _, kind, _ in d)
 
 
 def _cues(text: str) -> dict[str, bool]:
     t = text[:2000]
     before_after, tiny = _delta(t)
-    tiny = tiny or (before_after and bool(_NOISE.search(t)))
     by_pct = bool(_BY_PCT.search(t)) or bool(_MULTIPLE.search(t))
     i_part, we_part = bool(_I.search(t)), bool(_WE.search(t))
     sample, ci = bool(_SAMPLE.search(t)), bool(_CI.search(t))
