@@ -77,7 +77,7 @@ def test_scoring_path_runs_with_torch_and_transformers_unimportable(cache_dir, o
         from pathlib import Path
         from packetlens.scorer import PacketScorer
         scorer = PacketScorer.from_pretrained(cache_dir=Path({str(cache_dir)!r}))
-        report = scorer.score_packet("- Tuned the reranker.\\n- Cut p95 from 480 to 210 ms on 2M requests.\\n")
+        report = scorer.score_text("- Tuned the reranker.\\n- Cut p95 from 480 to 210 ms on 2M requests.\\n")
         print(report.n_bullets, [b.strength.label for b in report.bullets])
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

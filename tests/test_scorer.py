@@ -39,7 +39,7 @@ def test_score_rejects_a_bare_string(default_scorer):
 
 
 def test_example_packet_report(default_scorer):
-    report = default_scorer.score_packet(ROOT / "examples" / "packet.md")
+    report = default_scorer.score_file(ROOT / "examples" / "packet.md")
     assert 30 <= report.n_bullets <= 40
     assert 0 < report.n_weak < report.n_bullets
     assert report.weakest[0].strength.p <= report.weakest[-1].strength.p
@@ -59,7 +59,7 @@ def test_html_report_renders_in_headless_chromium(default_scorer, tmp_path):
     from packetlens.render import to_html
 
     page = tmp_path / "report.html"
-    page.write_text(to_html(default_scorer.score_packet(ROOT / "examples" / "packet.md")), encoding="utf-8")
+    page.write_text(to_html(default_scorer.score_file(ROOT / "examples" / "packet.md")), encoding="utf-8")
     out = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
                           f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
@@ -67,5 +67,5 @@ def test_html_report_renders_in_headless_chromium(default_scorer, tmp_path):
     dom = out.stdout
     assert "How a committee will read" in dom and "packet score" in dom
     assert "Weakest first" in dom and "A strong bullet on nearby work" in dom
-    assert dom.count('class="bullet ') == default_scorer.score_packet(ROOT / "examples" / "packet.md").n_bullets
+    assert dom.count('class="bullet ') == default_scorer.score_file(ROOT / "examples" / "packet.md").n_bullets
     assert "<script" not in dom and "http://" not in dom.split("<body")[0]
