@@ -89,7 +89,7 @@ def _run(fn):  # noqa: ANN001, ANN202
 
     try:
         return fn()
-    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+    except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
         raise
     except PacketlensError as e:
         raise _err(str(e)) from None
