@@ -85,11 +85,41 @@ def test_scoring_path_runs_with_torch_and_transformers_unimportable(cache_dir, o
     assert out.stdout.startswith("2 ")
 
 
-def test_embedding_opens_no_network_connection(cache_dir):
-    # conftest blocks sockets; loading and encoding must still work
-    import socket
+def test_the_vector_cache_is_bounded(tmp_path):
+    """A long-lived server embeds ever new texts; the cache keeps the newest max_rows of them."""
+    from conftest import HashingEmbedder
+    from packetlens.embedding import CachedEmbedder, VectorCache
 
-    emb = load_embedder(None, backend="onnx", cache_dir=cache_dir)
-    assert emb.encode(["Shipped the feature store."]).shape == (1, 384)
-    with pytest.raises(RuntimeError, match="create_connection"):
-        socket.create_connection(("example.com", 443))
+    inner = HashingEmbedder()
+    emb = CachedEmbedder(inner, VectorCache(tmp_path / "v.sqlite", max_rows=50))
+    for start in range(0, 400, 25):
+        emb.encode([f"bullet number {i}" for i in range(start, start + 25)])
+    assert len(emb.cache) == 50
+    calls = inner.calls
+    emb.encode([f"bullet number {i}" for i in range(350, 400)])  # the newest 50: all cached
+    assert inner.calls == calls
+    emb.encode(["bullet number 0"])  # long evicted: embedded again
+    assert inner.calls == calls + 1
+
+
+def test_a_damaged_cache_row_is_a_miss_not_a_wrong_vector(tmp_path):
+    import sqlite3
+
+    from conftest import HashingEmbedder
+    from packetlens.embedding import CachedEmbedder, VectorCache
+
+    inner = HashingEmbedder()
+    emb = CachedEmbedder(inner, VectorCache(tmp_path / "v.sqlite"))
+    good = emb.encode(["Tuned the reranker."])
+    with sqlite3.connect(tmp_path / "v.sqlite") as c:
+        c.execute("UPDATE vectors SET vec = ?", (b"\x00" * 12,))
+    np.testing.assert_array_equal(emb.encode(["Tuned the reranker."]), good)
+
+
+def test_a_file_that_is_not_a_cache_is_one_line_error(tmp_path):
+    from packetlens.embedding import VectorCache
+    from packetlens.errors import CacheError
+
+    (tmp_path / "vectors.sqlite").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(CacheError, match="vectors.sqlite: cannot use the vector cache"):
+        VectorCache(tmp_path / "vectors.sqlite")

@@ -42,8 +42,9 @@ def texts_of(model_input: object) -> list[str]:
         raise MlflowException.invalid_parameter_value(f"{len(values)} rows; send at most {MAX_ROWS} per request")
     for i, v in enumerate(values):
         if not isinstance(v, str):
+            missing = v is None or (isinstance(v, float) and v != v)  # pandas turns a null among strings into NaN
             raise MlflowException.invalid_parameter_value(
-                f"row {i}: 'text' must be a string, found {'null' if v is None else type(v).__name__}")
+                f"row {i}: 'text' must be a string, found {'null' if missing else type(v).__name__}")
     return values
 
 
