@@ -244,6 +244,10 @@ def evaluate(
 
         settings = _settings()
         uri = _tracking_uri(tracking_uri, settings)
+        if log:  # before any work, as train does
+            from packetlens.tracking import check_store
+
+            check_store(uri)
         ds = load_labeled(data, text_col=text_col, label_cols=parse_label_map(label_col or []))
         scorer = PacketScorer.from_pretrained(model or settings.get("model"),  # type: ignore[arg-type]
                                               cache_dir=_cache_dir(cache_dir, settings), tracking_uri=uri)
