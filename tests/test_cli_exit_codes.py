@@ -131,4 +131,4 @@ def test_the_markdown_heading_shows_the_path_literally(env):
     r = runner.invoke(app, ["score", name, "--format", "markdown"])
     assert r.exit_code == 0
     heading = r.stdout.splitlines()[0]
-    assert heading == "# packetlens: a\\*b\\_\\[x\\]\\(http:evil\\)\\#\\.md"
+    assert heading == "# packetlens: a\\*b\\_\\[x\\]\\(http:evil\\)\\#.md"

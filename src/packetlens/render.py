@@ -115,11 +115,12 @@ def to_markdown(report: PacketReport) -> str:
     return "\n".join(out) + "\n"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+# inside a heading line, after "# packetlens: ": emphasis, code, links, HTML, a closing "#", tables
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#|~])")
 
 
 def _md_escape(text: str) -> str:
-    """``text`` shown literally in Markdown (one line, every punctuation mark it could use escaped)."""
+    """``text`` shown literally inside a Markdown heading (one line; the marks it could use escaped)."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
