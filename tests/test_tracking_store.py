@@ -5,7 +5,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,14 @@ SRC = str(Path(packetlens.__file__).parents[1])  # the packetlens under test, in
     (lambda d: "foo://bar", "not a tracking store MLflow knows"),
     (lambda d: f"sqlite:///{d}", "is a directory, not an SQLite file"),
     (lambda d: f"sqlite:///{d / 'notes.txt'}", "is not an SQLite database"),
-    (lambda d: str(d / "notes.txt"), "is a file, not a directory store"),
+    (lambda d: str(d), "MLflow no longer opens a directory as a tracking store"),
+    (lambda d: f"file://{d}/runs", "use --tracking-uri sqlite:///"),
     (lambda d: f"http://127.0.0.1:{free_port()}", "no tracking server answered within"),
 ])
 def test_a_bad_store_fails_before_any_training(small_data, tmp_path, monkeypatch, make_uri, expect):
     monkeypatch.setenv("PACKETLENS_TEST_ALLOW_LOOPBACK", "1")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("not a database")
-    t0 = time.monotonic()
     r = runner.invoke(app, ["train", str(small_data), "--no-base", "--out", "models/m",
                             "--tracking-uri", make_uri(tmp_path)])
     assert r.exit_code == 2 and expect in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
@@ -40,7 +39,7 @@ def test_a_bad_store_fails_before_any_training(small_data, tmp_path, monkeypatch
     assert (tmp_path / "notes.txt").read_text() == "not a database"
 
 
-def test_an_unanswering_server_is_given_a_short_timeout():
+def test_an_unanswering_server_is_given_a_short_timeout(monkeypatch):
     """A server that accepts connections and never answers costs the timeout, not MLflow's retries."""
     import threading
 
@@ -49,18 +48,25 @@ def test_an_unanswering_server_is_given_a_short_timeout():
     server.listen(1)
     held = []
     threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()
-    os.environ["PACKETLENS_TEST_ALLOW_LOOPBACK"] = "1"
+    monkeypatch.setenv("PACKETLENS_TEST_ALLOW_LOOPBACK", "1")
     try:
         with pytest.raises(TrackingError, match=r"no tracking server answered within 0\.5 s"):
             check_store(f"http://127.0.0.1:{server.getsockname()[1]}", timeout=0.5)
     finally:
-        del os.environ["PACKETLENS_TEST_ALLOW_LOOPBACK"]
         server.close()
 
 
 def test_good_stores_pass_the_check(tmp_path):
     check_store(f"sqlite:///{tmp_path}/new/mlflow.db")  # not there yet: created on first use
+    check_store("postgresql://user@db.example/mlflow")  # not reachable here; MLflow checks it itself
+
+
+def test_a_directory_store_is_checked_when_mlflow_is_told_to_allow_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     check_store(str(tmp_path / "filestore"))
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(TrackingError, match="is a file, not a directory store"):
+        check_store(str(tmp_path / "notes.txt"))
     check_store("postgresql://user@db.example/mlflow")  # not reachable here; MLflow checks it itself
 
 

@@ -246,6 +246,7 @@ def test_copies_of_a_row_never_straddle_folds(small_data, tmp_path):
     assert result.metrics["strength"]["macro_f1"] < 0.95  # 0.885 now; 1.000 when copies straddled folds
     assert result.n_duplicate_rows == 160 and result.model.extra["n_duplicate_rows"] == 160
     assert any(m.startswith("160 row(s) repeat an earlier row's text") for m in messages)
+    assert "repeating an earlier row's text (cross-validated in one fold with it): 160" in result.model.card
 
     from packetlens.data import duplicate_groups, normalized_text
     from packetlens.fitting import fold_ids

@@ -95,7 +95,10 @@ def check_target(directory: Path) -> None:
     """
     directory = Path(directory)
     fix = "pass --out a new path, or a packetlens model directory to replace"
-    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+    if directory.is_symlink():
+        raise ModelArtifactError(f"{directory}: is a link; packetlens replaces a model directory whole and "
+                                 f"will not replace a link or what it points to; {fix}")
+    if directory.exists() and not directory.is_dir():
         raise ModelArtifactError(f"{directory}: is a file, not a model directory; packetlens will not "
                                  f"replace it; {fix}")
     if directory.is_dir() and any(directory.iterdir()) and not is_model_dir(directory):

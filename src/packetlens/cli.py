@@ -123,7 +123,8 @@ def score(
         fmt_s = (fmt.value if fmt else None) or str(settings.get("format", "table"))
         if fmt_s not in Fmt.__members__:
             raise _err(f"[tool.packetlens] format {fmt_s!r}: use one of {', '.join(Fmt.__members__)}")
-        under = settings.get("fail_under") if fail_under is None else fail_under
+        configured = settings.get("fail_under")  # a number from 0 to 100: settings.py checks it
+        under = fail_under if fail_under is not None else None if configured is None else float(configured)  # type: ignore[arg-type]
         if path == "-":
             text, name = decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
         else:
@@ -140,8 +141,8 @@ def score(
                 _write(render_report(report, fmt_s), output)
             return 0
         _write(render_report(report, fmt_s), output)
-        if under is not None and report.score < float(under):  # type: ignore[arg-type]
-            typer.echo(f"packetlens: packet score {report.score:.1f} is under --fail-under {float(under):g}", err=True)  # type: ignore[arg-type]
+        if under is not None and report.score < under:
+            typer.echo(f"packetlens: packet score {report.score:.1f} is under --fail-under {under:g}", err=True)
             return 1
         return 0
 

@@ -43,7 +43,8 @@ def check_store(tracking_uri: str, *, timeout: float = STORE_TIMEOUT_S) -> None:
     """Fail early (before any training) when the tracking store cannot be used. Imports no mlflow.
 
     A local SQLite file must be writable and be a SQLite database (or not exist yet); a local
-    directory store must be a writable directory; an ``http(s)://`` server must answer within
+    directory store is refused (MLflow 3 opens one only with ``MLFLOW_ALLOW_FILE_STORE=true``,
+    and then it must be a writable directory); an ``http(s)://`` server must answer within
     ``timeout`` seconds; any other scheme MLflow does not know is refused.
 
     Raises:
@@ -57,7 +58,13 @@ def check_store(tracking_uri: str, *, timeout: float = STORE_TIMEOUT_S) -> None:
     elif scheme in ("http", "https"):
         _check_server(tracking_uri, timeout)
     elif scheme == "file" or len(scheme) <= 1:  # a path (one letter: a Windows drive)
-        _check_local(Path(urlparse(tracking_uri).path if scheme == "file" else tracking_uri), sqlite=False)
+        path = Path(urlparse(tracking_uri).path if scheme == "file" else tracking_uri)
+        if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
+            # MLflow 3 refuses a directory store unless told otherwise: say so now, not after training
+            raise TrackingError(f"{tracking_uri}: MLflow no longer opens a directory as a tracking store; "
+                                f"use --tracking-uri sqlite:///{path / 'mlflow.db'} (or set "
+                                "MLFLOW_ALLOW_FILE_STORE=true), or --no-track")
+        _check_local(path, sqlite=False)
     elif scheme not in _SERVER_SCHEMES:
         raise TrackingError(f"{tracking_uri}: not a tracking store MLflow knows (scheme {scheme!r}); use "
                             f"sqlite:///PATH/mlflow.db, a directory, or http(s)://HOST:PORT; {_FIX}")
