@@ -132,3 +132,20 @@ def test_the_markdown_heading_shows_the_path_literally(env):
     assert r.exit_code == 0
     heading = r.stdout.splitlines()[0]
     assert heading == "# packetlens: a\\*b\\_\\[x\\]\\(http:evil\\)\\#.md"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_stdout_exits_2_not_3(env, cache_dir):
+    import os
+    import sys
+
+    import packetlens
+
+    src = str(__import__("pathlib").Path(packetlens.__file__).parents[1])
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "packetlens.cli", "score", "-", "--format", "json"],
+                             input="- Tuned the reranker.\n", stdout=full, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": src, "PACKETLENS_CACHE_DIR": str(cache_dir)},
+                             timeout=300)
+    assert out.returncode == 2 and "cannot write the output (No space left on device)" in out.stderr
+    assert "Traceback" not in out.stderr

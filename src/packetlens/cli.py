@@ -162,13 +162,28 @@ def render_report(report, fmt_s: str) -> str:  # noqa: ANN001
 
 def _write(text: str, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader stopped early (| head): not an error of ours
+            _silence_stdout()
+        except OSError as e:
+            raise _err(f"<stdout>: cannot write the output ({e.strerror}); pass --output FILE") from None
         return
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as e:
         raise _err(f"{output}: cannot write the output ({e.strerror}); pass a writable --output") from None
     typer.echo(f"packetlens: wrote {output}", err=True)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor behind stdout (a test runner)
+        pass
 
 
 @app.command()
