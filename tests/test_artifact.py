@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import HashingEmbedder
+from conftest import HashingEmbedder, dead_pid
 from packetlens.artifact import load_model, save_model
 from packetlens.cli import app
 from packetlens.errors import ModelArtifactError
@@ -26,13 +26,6 @@ runner = CliRunner()
 def model_copy(tmp_path):
     """A writable copy of the shipped model."""
     return shutil.copytree(default_model_dir(), tmp_path / "model")
-
-
-def dead_pid() -> int:
-    """The id of a process that has exited."""
-    p = subprocess.Popen([sys.executable, "-c", "pass"])
-    p.wait()
-    return p.pid
 
 
 # --- train --out never replaces what is not a model (#1) ---------------------------------------
@@ -186,18 +179,6 @@ def test_save_removes_stale_temp_dirs_of_dead_processes_only(model_copy):
         (d / "heads.npz").write_bytes(b"partial")
     save_model(load_model(model_copy), model_copy)
     assert not stale.exists() and live.exists()
-
-
-def test_stale_partial_onnx_exports_are_recognised(tmp_path):
-    from packetlens.files import owned_name, remove_leftovers
-
-    pid = dead_pid()
-    stale = tmp_path / f".export-{pid}-89abcdef.onnx"
-    stale.write_bytes(b"half an export")
-    mine = tmp_path / owned_name(".export", ".onnx")
-    mine.write_bytes(b"this process is writing it")
-    remove_leftovers(tmp_path, ".export")
-    assert not stale.exists() and mine.exists()
 
 
 def test_round_trip_after_a_save_scores_identically(model_copy, tmp_path):

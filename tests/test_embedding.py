@@ -123,3 +123,15 @@ def test_a_file_that_is_not_a_cache_is_one_line_error(tmp_path):
     (tmp_path / "vectors.sqlite").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(CacheError, match="vectors.sqlite: cannot use the vector cache"):
         VectorCache(tmp_path / "vectors.sqlite")
+
+
+def test_loading_the_onnx_embedder_removes_partial_exports_of_dead_processes(cache_dir):
+    """A process killed while exporting left its .export-*.onnx behind for good."""
+    from conftest import dead_pid
+    from packetlens.embedding import OnnxEmbedder
+
+    emb = OnnxEmbedder(resolve_embedding(None), cache_dir=cache_dir)
+    stale = emb.onnx_path.parent / f".export-{dead_pid()}-0badf00d.onnx"
+    stale.write_bytes(b"half an export")
+    OnnxEmbedder(resolve_embedding(None), cache_dir=cache_dir)
+    assert not stale.exists() and emb.onnx_path.is_file()

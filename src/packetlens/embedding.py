@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -179,13 +178,13 @@ def _sha256_file(path: Path, cache_dir: Path | None) -> str:
 
 def _atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    remove_leftovers(path.parent, f".{path.name}")
+    tmp = path.parent / owned_name(f".{path.name}")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -262,7 +261,7 @@ def export_onnx(source: EmbeddingSource, target: Path) -> Path:
             return self.inner(**dict(zip(names, args, strict=True))).last_hidden_state
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(target.parent, ".export")  # partial exports of killed processes
+    remove_leftovers(target.parent, ".export")
     tmp = str(target.parent / owned_name(".export", ".onnx"))
     try:
         with torch.no_grad(), warnings.catch_warnings():
@@ -299,6 +298,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.identity = embedding_identity(source, self.cache_dir)
         onnx_path = self.cache_dir / "onnx" / f"{self.identity.weights_sha256[:24]}" / "model.onnx"
+        remove_leftovers(onnx_path.parent, ".export")  # partial exports of killed processes
         if not onnx_path.is_file():
             export_onnx(source, onnx_path)
         self.onnx_path = onnx_path
