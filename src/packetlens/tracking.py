@@ -112,7 +112,9 @@ def _store_lock(tracking_uri: str) -> Iterator[None]:
     """Hold an exclusive lock on a local SQLite store's ``.lock`` file (elsewhere: nothing).
 
     MLflow creates a new store's tables the first time it opens it; two processes doing that at
-    once fail with "table already exists" after their training is done.
+    once fail with "table already exists" after their training is done. The lock is a file of its
+    own (``mlflow.db.lock``, empty): closing any descriptor of the database file itself would drop
+    the POSIX locks SQLite holds on it in this process.
     """
     try:
         import fcntl
