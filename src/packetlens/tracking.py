@@ -125,7 +125,12 @@ def _store_lock(tracking_uri: str) -> Iterator[None]:
         yield
         return
     db = Path(tracking_uri[len("sqlite:///"):])
-    with open(db.with_name(db.name + ".lock"), "a") as f:
+    try:
+        f = open(db.with_name(db.name + ".lock"), "a")  # noqa: SIM115
+    except OSError:  # a read-only store (reading a registered model) has nothing to initialise
+        yield
+        return
+    with f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
