@@ -170,6 +170,14 @@ def test_a_save_killed_between_its_two_renames_loses_nothing(model_copy):
     assert not list(model_copy.parent.glob(".model.*"))  # the dead process's leftovers are gone
 
 
+def test_a_model_left_aside_by_an_older_packetlens_is_restored(model_copy):
+    """Before this fix the old model was kept in .NAME.old-RANDOM/model, with no PID in the name."""
+    aside = model_copy.parent / ".model.old-k2j4h1x9"
+    aside.mkdir()
+    model_copy.rename(aside / "model")
+    assert load_model(model_copy).name and not (aside / "model").exists()
+
+
 def test_save_removes_stale_temp_dirs_of_dead_processes_only(model_copy):
     pid = dead_pid()
     stale = model_copy.parent / f".model.tmp-{pid}-0123abcd"

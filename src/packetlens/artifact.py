@@ -16,6 +16,7 @@ A model is a directory of data, never code (no pickle; loading executes nothing 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -140,7 +141,10 @@ def recover_model_dir(directory: Path) -> bool:
     directory = Path(directory)
     restored = False
     if not directory.exists():
-        for old in leftovers(directory.parent, f".{directory.name}.old"):
+        # dead writers' first, newest first; then those of earlier saves, named without a PID
+        legacy = sorted(directory.parent.glob(f".{glob.escape(directory.name)}.old-*"),
+                        key=lambda p: p.lstat().st_mtime, reverse=True) if directory.parent.is_dir() else []
+        for old in [*leftovers(directory.parent, f".{directory.name}.old"), *legacy]:
             if is_model_dir(old / "model"):
                 try:
                     os.replace(old / "model", directory)
