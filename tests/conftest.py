@@ -33,6 +33,25 @@ def _guarded_connect(self, address):  # noqa: ANN001
     raise NetworkBlocked(f"test tried to open a network connection to {address!r}")
 
 
+def dead_pid() -> int:
+    """The id of a process that has exited (for leftovers named by their writer's PID)."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (tests that need one set PACKETLENS_TEST_ALLOW_LOOPBACK)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 @pytest.fixture(autouse=True)
 def block_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)

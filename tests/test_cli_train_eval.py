@@ -61,7 +61,11 @@ def test_train_evaluate_audit(small_data, tmp_path, cache_dir, monkeypatch):
 def test_train_refuses_bad_data_and_keeps_the_previous_model(small_data, tmp_path, cache_dir, monkeypatch):
     monkeypatch.setenv("PACKETLENS_CACHE_DIR", str(cache_dir))
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "models" / "m").mkdir(parents=True)
+    import shutil
+
+    from packetlens.scorer import default_model_dir
+
+    shutil.copytree(default_model_dir(), tmp_path / "models" / "m")  # a previous model, marked
     (tmp_path / "models" / "m" / "marker").write_text("previous model")
     bad = tmp_path / "bad.jsonl"
     bad.write_text(small_data.read_text() + '{"text": "", "strength": "weak"}\n')

@@ -104,3 +104,14 @@ def test_a_one_megabyte_line_is_refused(tmp_path):
     p = write_jsonl(tmp_path / "big.jsonl", [GOOD[0], {"id": "x", "text": "word " * 200_000, "strength": "weak"}])
     with pytest.raises(DataValidationError, match=r"line 2: text is 1,000,000 characters"):
         load_labeled([p])
+
+
+def test_csv_line_numbers_count_the_lines_of_multi_line_fields(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text('text,strength\n'
+                 '"Built the gate;\nfive teams use it;\nreview fell from 10 days to 40 min",strong\n'
+                 'Tuned the reranker,weak\n'
+                 '\n'
+                 'Merged 140 PRs,mediocre\n', encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"d\.csv: line 7: unknown label 'mediocre'"):
+        load_labeled([p])

@@ -77,7 +77,7 @@ def test_scoring_path_runs_with_torch_and_transformers_unimportable(cache_dir, o
         from pathlib import Path
         from packetlens.scorer import PacketScorer
         scorer = PacketScorer.from_pretrained(cache_dir=Path({str(cache_dir)!r}))
-        report = scorer.score_packet("- Tuned the reranker.\\n- Cut p95 from 480 to 210 ms on 2M requests.\\n")
+        report = scorer.score_text("- Tuned the reranker.\\n- Cut p95 from 480 to 210 ms on 2M requests.\\n")
         print(report.n_bullets, [b.strength.label for b in report.bullets])
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
@@ -85,11 +85,53 @@ def test_scoring_path_runs_with_torch_and_transformers_unimportable(cache_dir, o
     assert out.stdout.startswith("2 ")
 
 
-def test_embedding_opens_no_network_connection(cache_dir):
-    # conftest blocks sockets; loading and encoding must still work
-    import socket
+def test_the_vector_cache_is_bounded(tmp_path):
+    """A long-lived server embeds ever new texts; the cache keeps the newest max_rows of them."""
+    from conftest import HashingEmbedder
+    from packetlens.embedding import CachedEmbedder, VectorCache
 
-    emb = load_embedder(None, backend="onnx", cache_dir=cache_dir)
-    assert emb.encode(["Shipped the feature store."]).shape == (1, 384)
-    with pytest.raises(RuntimeError, match="create_connection"):
-        socket.create_connection(("example.com", 443))
+    inner = HashingEmbedder()
+    emb = CachedEmbedder(inner, VectorCache(tmp_path / "v.sqlite", max_rows=50))
+    for start in range(0, 400, 25):
+        emb.encode([f"bullet number {i}" for i in range(start, start + 25)])
+    assert len(emb.cache) == 50
+    calls = inner.calls
+    emb.encode([f"bullet number {i}" for i in range(350, 400)])  # the newest 50: all cached
+    assert inner.calls == calls
+    emb.encode(["bullet number 0"])  # long evicted: embedded again
+    assert inner.calls == calls + 1
+
+
+def test_a_damaged_cache_row_is_a_miss_not_a_wrong_vector(tmp_path):
+    import sqlite3
+
+    from conftest import HashingEmbedder
+    from packetlens.embedding import CachedEmbedder, VectorCache
+
+    inner = HashingEmbedder()
+    emb = CachedEmbedder(inner, VectorCache(tmp_path / "v.sqlite"))
+    good = emb.encode(["Tuned the reranker."])
+    with sqlite3.connect(tmp_path / "v.sqlite") as c:
+        c.execute("UPDATE vectors SET vec = ?", (b"\x00" * 12,))
+    np.testing.assert_array_equal(emb.encode(["Tuned the reranker."]), good)
+
+
+def test_a_file_that_is_not_a_cache_is_one_line_error(tmp_path):
+    from packetlens.embedding import VectorCache
+    from packetlens.errors import CacheError
+
+    (tmp_path / "vectors.sqlite").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(CacheError, match="vectors.sqlite: cannot use the vector cache"):
+        VectorCache(tmp_path / "vectors.sqlite")
+
+
+def test_loading_the_onnx_embedder_removes_partial_exports_of_dead_processes(cache_dir):
+    """A process killed while exporting left its .export-*.onnx behind for good."""
+    from conftest import dead_pid
+    from packetlens.embedding import OnnxEmbedder
+
+    emb = OnnxEmbedder(resolve_embedding(None), cache_dir=cache_dir)
+    stale = emb.onnx_path.parent / f".export-{dead_pid()}-0badf00d.onnx"
+    stale.write_bytes(b"half an export")
+    OnnxEmbedder(resolve_embedding(None), cache_dir=cache_dir)
+    assert not stale.exists() and emb.onnx_path.is_file()

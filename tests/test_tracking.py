@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from conftest import free_port
 from packetlens.training import TrainConfig, train
 
 pytestmark = pytest.mark.slow
@@ -58,21 +58,13 @@ def test_models_uri_loads_in_the_scorer(store, real_result, cache_dir):
     assert scorer.model.extra["training_data_sha256"] == real_result.data_hash
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_mlflow_models_serve_scores_bullets(store, monkeypatch, cache_dir, real_result):
     from packetlens.tracking import log_training
 
     d, uri = store
     log_training(real_result, tracking_uri=uri, experiment="serve", register="pl-serve")
     monkeypatch.setenv("PACKETLENS_TEST_ALLOW_LOOPBACK", "1")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""), "MLFLOW_TRACKING_URI": uri, "HF_HUB_OFFLINE": "1", "HOME": str(cache_dir.parent)}
     mlflow_bin = os.path.join(os.path.dirname(sys.executable), "mlflow")
     proc = subprocess.Popen([mlflow_bin, "models", "serve", "-m", "models:/pl-serve@champion", "--env-manager", "local",

@@ -32,6 +32,8 @@ def model_card(model: PacketModel, ds: LabeledDataset) -> str:
         f"- strength: {dict(Counter(s for s in ds.strength if s))}",
         f"- framing: {dict(Counter(s for s in ds.framing if s))}",
         f"- exemplar bank: {len(model.exemplars)} strong bullets",
+        *([f"- rows repeating an earlier row's text (cross-validated in one fold with it): "
+           f"{model.extra['n_duplicate_rows']}"] if model.extra.get("n_duplicate_rows") else []),
         "",
         "## Out-of-fold metrics (grouped by pair_id)",
         "",

@@ -1,7 +1,8 @@
 """The ``packetlens`` command: validate arguments -> one library call -> render -> exit code.
 
-Exit codes: 0 done, 1 the packet fell under ``--fail-under``, 2 bad input or usage (one line on
-stderr naming the file, line or option). Importing this module imports no torch, transformers or
+Exit codes: 0 done, 1 the packet fell under ``--fail-under`` (and nothing else), 2 bad input or
+usage (one line on stderr naming the file, line or option), 3 an unexpected error (a bug: the
+traceback is printed), 130 interrupted. Importing this module imports no torch, transformers or
 mlflow; each command imports what it needs.
 """
 
@@ -76,16 +77,30 @@ def main_callback(
     """packetlens: how a calibration committee will read each bullet of a promotion packet."""
 
 
+EXIT_UNEXPECTED = 3
+
+
 def _run(fn):  # noqa: ANN001, ANN202
-    """Turn every packetlens error into one line on stderr and exit code 2."""
+    """Run a command body: a packetlens error is one line on stderr and exit 2; anything else
+    unexpected prints its traceback and exits 3, so exit 1 keeps meaning ``--fail-under``."""
+    import click
+
     from packetlens.errors import PacketlensError
 
     try:
         return fn()
+    except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        raise
     except PacketlensError as e:
         raise _err(str(e)) from None
     except KeyboardInterrupt:
         raise _err("interrupted", 130) from None
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        raise _err("unexpected error (a bug in packetlens: please report it with the traceback above)",
+                   EXIT_UNEXPECTED) from None
 
 
 @app.command()
@@ -99,26 +114,25 @@ def score(
     tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store for a models:/ URI.")] = None,
 ) -> None:
     """Score each bullet of a packet as a committee will read it."""
-    settings = _settings()
-    model = model or settings.get("model")  # type: ignore[assignment]
-    fmt_s = (fmt.value if fmt else None) or str(settings.get("format", "table"))
-    if fmt_s not in Fmt.__members__:
-        raise _err(f"[tool.packetlens] format {fmt_s!r}: use one of {', '.join(Fmt.__members__)}")
-    if fail_under is None and "fail_under" in settings:
-        fail_under = float(settings["fail_under"])  # type: ignore[arg-type]
 
     def go() -> int:
         from packetlens.reading import decode_text, read_text_file
-        from packetlens.scorer import PacketScorer
+        from packetlens.scorer import PacketScorer, packet_format
 
+        settings = _settings()
+        fmt_s = (fmt.value if fmt else None) or str(settings.get("format", "table"))
+        if fmt_s not in Fmt.__members__:
+            raise _err(f"[tool.packetlens] format {fmt_s!r}: use one of {', '.join(Fmt.__members__)}")
+        configured = settings.get("fail_under")  # a number from 0 to 100: settings.py checks it
+        under = fail_under if fail_under is not None else None if configured is None else float(configured)  # type: ignore[arg-type]
         if path == "-":
             text, name = decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
         else:
             text, name = read_text_file(Path(path)), path
-        scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir, settings),
+        scorer = PacketScorer.from_pretrained(model or settings.get("model"),  # type: ignore[arg-type]
+                                              cache_dir=_cache_dir(cache_dir, settings),
                                               tracking_uri=tracking_uri or settings.get("tracking_uri"))
-        fmt_hint = "markdown" if name.lower().endswith((".md", ".markdown")) else "auto"
-        report = scorer.score_packet(text, fmt=fmt_hint, name=name)  # type: ignore[arg-type]
+        report = scorer.score_text(text, fmt=packet_format(name), name=name)
         for w in report.warnings:
             typer.echo(f"packetlens: warning: {w}", err=True)
         if not report.bullets:
@@ -127,8 +141,8 @@ def score(
                 _write(render_report(report, fmt_s), output)
             return 0
         _write(render_report(report, fmt_s), output)
-        if fail_under is not None and report.score < fail_under:
-            typer.echo(f"packetlens: packet score {report.score:.1f} is under --fail-under {fail_under:g}", err=True)
+        if under is not None and report.score < under:
+            typer.echo(f"packetlens: packet score {report.score:.1f} is under --fail-under {under:g}", err=True)
             return 1
         return 0
 
@@ -148,13 +162,28 @@ def render_report(report, fmt_s: str) -> str:  # noqa: ANN001
 
 def _write(text: str, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader stopped early (| head): not an error of ours
+            _silence_stdout()
+        except OSError as e:
+            raise _err(f"<stdout>: cannot write the output ({e.strerror}); pass --output FILE") from None
         return
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as e:
         raise _err(f"{output}: cannot write the output ({e.strerror}); pass a writable --output") from None
     typer.echo(f"packetlens: wrote {output}", err=True)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor behind stdout (a test runner)
+        pass
 
 
 @app.command()
@@ -232,6 +261,10 @@ def evaluate(
 
         settings = _settings()
         uri = _tracking_uri(tracking_uri, settings)
+        if log:  # before any work, as train does
+            from packetlens.tracking import check_store
+
+            check_store(uri)
         ds = load_labeled(data, text_col=text_col, label_cols=parse_label_map(label_col or []))
         scorer = PacketScorer.from_pretrained(model or settings.get("model"),  # type: ignore[arg-type]
                                               cache_dir=_cache_dir(cache_dir, settings), tracking_uri=uri)

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,12 +111,74 @@ def parse_label_map(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _line_of(fmt: str, row: int, json_lines: list[int] | None) -> str:
-    if fmt == "json" and json_lines is not None:
-        return f"line {json_lines[row]}"
+def normalized_text(text: str) -> str:
+    """The words of ``text``, case-folded (NFKC): two rows equal here say the same thing."""
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
+
+
+def duplicate_groups(texts: Sequence[str], groups: Sequence[str]) -> tuple[list[str], int]:
+    """Cross-validation groups in which copies of a text share a group, and how many rows are copies.
+
+    Rows whose :func:`normalized_text` is equal (exact copies, or copies differing in case,
+    spacing or punctuation) join one group, as a pair does: a copy in the training folds of its
+    own held-out row would inflate every out-of-fold figure. Groups are merged transitively; the
+    merged group keeps the label of its first row, so data without copies keeps its groups (and
+    its folds) unchanged.
+
+    Returns:
+        ``(groups, n_copies)``: a group per row, and the number of rows whose text an earlier
+        row already had.
+    """
+    parent: dict[str, str] = {}
+    order: dict[str, int] = {}
+    for g in groups:
+        order.setdefault(g, len(order))
+        parent.setdefault(g, g)
+
+    def root(g: str) -> str:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    first: dict[str, str] = {}
+    n_copies = 0
+    for text, g in zip(texts, groups, strict=True):
+        key = normalized_text(text) or text
+        if key not in first:
+            first[key] = g
+            continue
+        n_copies += 1
+        a, b = root(first[key]), root(g)
+        if a != b:
+            a, b = sorted((a, b), key=order.__getitem__)
+            parent[b] = a
+    return [root(g) for g in groups], n_copies
+
+
+def _line_of(fmt: str, row: int, lines: list[int] | None) -> str:
+    if lines is not None and row < len(lines):
+        return f"line {lines[row]}"
     if fmt == "csv":
         return f"line {row + 2}"  # 1-based, after the header
     return f"row {row + 1}"
+
+
+def _csv_lines(text: str) -> list[int]:
+    """The line each CSV record after the header starts on (a quoted field may span lines)."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""))
+    starts, end = [], 0
+    try:
+        for record in reader:
+            if record:  # blank lines are skipped, as the table reader skips them
+                starts.append(end + 1)
+            end = reader.line_num
+    except csv.Error:
+        pass  # the table reader reports a malformed file; rows past this point get row numbers
+    return starts[1:]
 
 
 def _prescan(path: Path, fmt: str) -> list[int] | None:
@@ -129,6 +193,8 @@ def _prescan(path: Path, fmt: str) -> list[int] | None:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise DataValidationError(f"{path}: line {line}: not UTF-8; save the file as UTF-8") from e
+    if fmt == "csv":
+        return _csv_lines(text)
     if fmt != "json":
         return None
     lines = []
@@ -146,6 +212,9 @@ def _prescan(path: Path, fmt: str) -> list[int] | None:
 
 
 def _read_table(path: Path, fmt: str) -> list[dict[str, object]]:
+    from packetlens.offline import stay_offline
+
+    stay_offline()  # it resolves hub hosts even for a local file
     import datasets
 
     datasets.disable_progress_bars()

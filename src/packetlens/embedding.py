@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +32,9 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from packetlens.errors import EmbeddingModelError
+from packetlens.errors import CacheError, EmbeddingModelError
+from packetlens.files import owned_name, remove_leftovers
+from packetlens.offline import stay_offline
 
 DEFAULT_EMBEDDING = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {None, "", "default", "all-MiniLM-L6-v2", DEFAULT_EMBEDDING}
@@ -155,7 +156,9 @@ def _sha256_file(path: Path, cache_dir: Path | None) -> str:
     if memo and memo.is_file():
         try:
             known = json.loads(memo.read_text(encoding="utf-8"))
-        except ValueError:
+        except (ValueError, OSError):
+            known = {}
+        if not isinstance(known, dict):
             known = {}
     if memo_key in known:
         return known[memo_key]
@@ -166,19 +169,22 @@ def _sha256_file(path: Path, cache_dir: Path | None) -> str:
     digest = h.hexdigest()
     if memo:
         known[memo_key] = digest
-        _atomic_write_text(memo, json.dumps(known, indent=0))
+        try:
+            _atomic_write_text(memo, json.dumps(known, indent=0))
+        except OSError:  # only a memo: a read-only cache directory hashes again next time
+            pass
     return digest
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    remove_leftovers(path.parent, f".{path.name}")
+    tmp = path.parent / owned_name(f".{path.name}")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -235,6 +241,7 @@ def export_onnx(source: EmbeddingSource, target: Path) -> Path:
     """
     import warnings
 
+    stay_offline()
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -254,8 +261,8 @@ def export_onnx(source: EmbeddingSource, target: Path) -> Path:
             return self.inner(**dict(zip(names, args, strict=True))).last_hidden_state
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".onnx")
-    os.close(fd)
+    remove_leftovers(target.parent, ".export")
+    tmp = str(target.parent / owned_name(".export", ".onnx"))
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes about shapes baked into the graph
@@ -291,6 +298,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.identity = embedding_identity(source, self.cache_dir)
         onnx_path = self.cache_dir / "onnx" / f"{self.identity.weights_sha256[:24]}" / "model.onnx"
+        remove_leftovers(onnx_path.parent, ".export")  # partial exports of killed processes
         if not onnx_path.is_file():
             export_onnx(source, onnx_path)
         self.onnx_path = onnx_path
@@ -354,6 +362,7 @@ class SentenceTransformerEmbedder:
     def _load(self):  # noqa: ANN202
         with self._lock:
             if self._model is None:
+                stay_offline()
                 from sentence_transformers import SentenceTransformer
 
                 with _no_hf_progress_bars():
@@ -372,18 +381,32 @@ class SentenceTransformerEmbedder:
         return _l2_normalize(np.asarray(vecs, dtype=np.float32))
 
 
+DEFAULT_MAX_CACHED_VECTORS = 100_000
+"""Rows a :class:`VectorCache` keeps (about 160 MB for 384 dimensions); the oldest go first."""
+
+
 class VectorCache:
     """Vectors on disk in SQLite, keyed by embedding identity + SHA-256 of the text.
 
-    Safe to share between threads and processes (SQLite does the locking).
+    Safe to share between threads and processes (SQLite does the locking). It keeps at most
+    ``max_rows`` vectors, dropping the oldest written, so a long-lived server's cache is bounded.
+    A cache that cannot be written (a read-only file or disk) is still read; nothing is added.
+
+    Raises:
+        CacheError: the file cannot be created or is not a readable SQLite database.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_rows: int = DEFAULT_MAX_CACHED_VECTORS) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_rows = max_rows
+        self.writable = True
         self._local = threading.local()
-        with self._conn() as c:
-            c.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._conn() as c:
+                c.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        except (OSError, sqlite3.Error) as e:
+            raise _cache_error(self.path, e) from e
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -404,15 +427,42 @@ class VectorCache:
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             q = f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(chunk))})"
-            for k, blob in conn.execute(q, chunk):
-                found[k] = np.frombuffer(blob, dtype=np.float32)
-        return {i: found[k] for i, k in enumerate(keys) if k in found}
+            try:
+                for k, blob in conn.execute(q, chunk):
+                    found[k] = np.frombuffer(blob, dtype=np.float32)
+            except sqlite3.Error as e:
+                raise _cache_error(self.path, e) from e
+        # a row of another length (a damaged cache) is a miss, not a wrong vector
+        return {i: found[k] for i, k in enumerate(keys)
+                if k in found and found[k].shape == (identity.dimension,) and np.isfinite(found[k]).all()}
 
     def put_many(self, identity: EmbeddingIdentity, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors (oldest rows beyond ``max_rows`` are dropped); a read-only cache skips this."""
+        if not self.writable:
+            return
         rows = [(self._key(identity, t), np.ascontiguousarray(v, dtype=np.float32).tobytes())
                 for t, v in zip(texts, vectors, strict=True)]
-        with self._conn() as c:
-            c.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)", rows)
+        try:
+            with self._conn() as c:
+                c.executemany("INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)", rows)
+                # a replaced or new row takes the next rowid: keeping the top max_rows rowids keeps
+                # at most max_rows rows, the most recently written
+                c.execute("DELETE FROM vectors WHERE rowid <= (SELECT MAX(rowid) FROM vectors) - ?",
+                          (self.max_rows,))
+        except sqlite3.OperationalError as e:
+            if getattr(e, "sqlite_errorname", "") not in ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_CANTOPEN",
+                                                         "SQLITE_READONLY_DIRECTORY", "SQLITE_IOERR_WRITE"):
+                raise _cache_error(self.path, e) from e
+            self.writable = False  # the vectors are right either way; only later calls are slower
+
+    def __len__(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+
+
+def _cache_error(path: Path, e: BaseException) -> CacheError:
+    reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return CacheError(f"{path}: cannot use the vector cache ({reason}); pass a writable --cache-dir, "
+                      f"or delete {path.name} if it is damaged")
 
 
 class CachedEmbedder:
@@ -444,7 +494,8 @@ class CachedEmbedder:
 
 def load_embedder(name_or_path: str | os.PathLike[str] | None = None, *,
                   backend: Backend = "onnx", cache_dir: Path | None = None,
-                  use_vector_cache: bool = True) -> Embedder:
+                  use_vector_cache: bool = True,
+                  max_cached_vectors: int = DEFAULT_MAX_CACHED_VECTORS) -> Embedder:
     """Build an embedder for a model directory.
 
     Args:
@@ -452,16 +503,25 @@ def load_embedder(name_or_path: str | os.PathLike[str] | None = None, *,
         backend: ``"onnx"`` (scoring; no torch at run time) or ``"sentence-transformers"`` (training).
         cache_dir: the cache for the ONNX export and the vector cache; default :func:`default_cache_dir`.
         use_vector_cache: put a :class:`VectorCache` in front of the backend.
+        max_cached_vectors: the most vectors that cache keeps.
+
+    Raises:
+        EmbeddingModelError: the embedding directory is missing or incomplete.
+        CacheError: the cache directory cannot be written (for the ONNX export) or read.
     """
     source = resolve_embedding(name_or_path)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    inner: Embedder
-    if backend == "onnx":
-        inner = OnnxEmbedder(source, cache_dir=cache_dir)
-    elif backend == "sentence-transformers":
-        inner = SentenceTransformerEmbedder(source, cache_dir=cache_dir)
-    else:
+    if backend not in ("onnx", "sentence-transformers"):
         raise ValueError(f"backend must be 'onnx' or 'sentence-transformers', got {backend!r}")
+    inner: Embedder
+    try:
+        if backend == "onnx":
+            inner = OnnxEmbedder(source, cache_dir=cache_dir)
+        else:
+            inner = SentenceTransformerEmbedder(source, cache_dir=cache_dir)
+    except OSError as e:  # the ONNX export is written into the cache directory
+        raise CacheError(f"{cache_dir}: cannot use the cache directory ({e.strerror or e}); pass a writable "
+                         "--cache-dir or set PACKETLENS_CACHE_DIR") from e
     if use_vector_cache:
-        return CachedEmbedder(inner, VectorCache(cache_dir / "vectors.sqlite"))
+        return CachedEmbedder(inner, VectorCache(cache_dir / "vectors.sqlite", max_rows=max_cached_vectors))
     return inner

@@ -33,3 +33,7 @@ class TrainingError(PacketlensError, ValueError):
 
 class TrackingError(PacketlensError, RuntimeError):
     """The MLflow tracking store or registry cannot be used."""
+
+
+class CacheError(PacketlensError, OSError):
+    """The cache directory (ONNX export, vector cache) cannot be written or read."""

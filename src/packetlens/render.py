@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import json
+import re
+from dataclasses import replace
 from typing import Literal
 
 from packetlens.results import MOVES, BulletScore, PacketReport
@@ -17,7 +19,30 @@ MOVE_SHORT = {
 }
 
 
+# C0 and C1 control characters but tab and newline, and DEL: a packet's ESC, BEL or NUL must not
+# reach a terminal (escape sequences), a Markdown file or a web page. JSON escapes them itself.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """``text`` without control characters (tab and newline are kept)."""
+    return _CONTROL.sub("", text)
+
+
+def _cleaned(report: PacketReport) -> PacketReport:
+    """The report with control characters removed from every string that came from the user."""
+    bullets = tuple(replace(b, text=clean(b.text), hints=tuple(clean(h) for h in b.hints),
+                            section=clean(b.section) if b.section is not None else None,
+                            exemplar=replace(b.exemplar, text=clean(b.exemplar.text)) if b.exemplar else None)
+                    for b in report.bullets)
+    return replace(report, path=clean(report.path), bullets=bullets)
+
+
 def render(report: PacketReport, fmt: OutputFormat, *, color: bool = True, width: int | None = None) -> str:
+    """The report as a string in ``fmt``. Table, Markdown and HTML carry no control characters
+    from the packet; JSON and JSONL escape them."""
+    if fmt in ("markdown", "html", "table"):
+        report = _cleaned(report)
     if fmt == "json":
         return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
     if fmt == "jsonl":
@@ -50,7 +75,8 @@ def to_table(report: PacketReport, *, color: bool = True, width: int | None = No
     # render into a recording console; the caller decides where the text goes
     console = Console(record=True, force_terminal=color, no_color=not color, width=width or 120,
                       color_system="standard" if color else None, file=io.StringIO())
-    table = Table(title=f"{report.path}: packet score {report.score:.0f}/100", show_lines=True, expand=True)
+    # Text, not str: a path or bullet is never read as rich markup ("[/b]" would raise)
+    table = Table(title=Text(f"{report.path}: packet score {report.score:.0f}/100"), show_lines=True, expand=True)
     table.add_column("line", justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("bullet, and what a strong one adds", ratio=1, overflow="fold")
@@ -65,7 +91,7 @@ def to_table(report: PacketReport, *, color: bool = True, width: int | None = No
             body.append(f"\nlike: {b.exemplar.text}", style="cyan")
         table.add_row(str(b.line), verdict, body, _moves_made(b))
     console.print(table)
-    console.print(report.summary)
+    console.print(Text(report.summary))
     weakest = [b for b in report.weakest if b.strength.label == "weak"][:3]
     if weakest:
         console.print("Start with: " + "; ".join(f"line {b.line}" for b in weakest))
@@ -73,7 +99,7 @@ def to_table(report: PacketReport, *, color: bool = True, width: int | None = No
 
 
 def to_markdown(report: PacketReport) -> str:
-    out = [f"# packetlens: {report.path}", "", f"**Packet score {report.score:.0f}/100.** {report.summary}", "",
+    out = [f"# packetlens: {_md_escape(report.path)}", "", f"**Packet score {report.score:.0f}/100.** {report.summary}", "",
            "| line | verdict | P(strong) | framing | moves | bullet | hints |", "|---|---|---|---|---|---|---|"]
     for b in report.bullets:
         cells = [str(b.line), _verdict(b), f"{b.strength.p:.2f}", b.framing.label, _moves_made(b),
@@ -87,6 +113,15 @@ def to_markdown(report: PacketReport) -> str:
         if b.exemplar:
             out.append(f"  - like: {b.exemplar.text}")
     return "\n".join(out) + "\n"
+
+
+# inside a heading line, after "# packetlens: ": emphasis, code, links, HTML, a closing "#", tables
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#|~])")
+
+
+def _md_escape(text: str) -> str:
+    """``text`` shown literally inside a Markdown heading (one line; the marks it could use escaped)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 _CSS = """

@@ -12,6 +12,7 @@ A scorer holds no per-call state, so one instance is safe to share across thread
 from __future__ import annotations
 
 import os
+import warnings as _warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -112,7 +113,7 @@ class PacketScorer:
         """Score bullets. ``texts`` is a list of strings (a bare ``str`` is a TypeError)."""
         if isinstance(texts, str):
             raise TypeError("score() takes a list of bullet strings; for one bullet pass [text], "
-                            "for a whole packet use score_packet()")
+                            "for a whole packet use score_text() or score_file()")
         return self._score_bullets([Bullet(t, 0) for t in texts])
 
     def _score_bullets(self, bullets: Sequence[Bullet]) -> list[BulletScore]:
@@ -145,24 +146,70 @@ class PacketScorer:
                                    index=i, section=b.section, truncated=truncated[i]))
         return out
 
-    def score_packet(self, packet: Path | str, *, fmt: Format = "auto", name: str | None = None) -> PacketReport:
-        """Parse and score a packet: a :class:`~pathlib.Path` is read, a ``str`` is the packet text."""
-        if isinstance(packet, Path):
-            text = read_text_file(packet)
-            name = name or str(packet)
-            if fmt == "auto" and packet.suffix.lower() in (".md", ".markdown"):
-                fmt = "markdown"
-            elif fmt == "auto" and packet.suffix.lower() == ".txt":
-                fmt = "text"
-        elif isinstance(packet, str):
-            text = packet
-            name = name or "<text>"
-        else:
-            raise TypeError(f"score_packet() takes a Path or the packet text, got {type(packet).__name__}")
+    def score_file(self, path: str | os.PathLike[str], *, fmt: Format | None = None,
+                   name: str | None = None) -> PacketReport:
+        """Read a packet file (UTF-8, at most 5 MB), parse it and score each bullet.
+
+        Args:
+            path: the packet file.
+            fmt: how to parse it; default :func:`packet_format` of its name.
+            name: what the report calls it; default the path.
+
+        Example::
+
+            >>> scorer.score_file("examples/packet.md").n_bullets   # doctest: +SKIP
+            12
+
+        Raises:
+            InputFileError: the file is missing, a directory, binary, not UTF-8 or too large.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"score_file() takes a path, got {type(path).__name__}")
+        path = Path(path)
+        return self.score_text(read_text_file(path), fmt=fmt or packet_format(path.name), name=name or str(path))
+
+    def score_text(self, text: str, *, fmt: Format = "auto", name: str = "<text>") -> PacketReport:
+        """Parse the text of a packet and score each bullet.
+
+        Example::
+
+            >>> scorer.score_text("- Tuned the reranker.\\n").bullets[0].strength.label   # doctest: +SKIP
+            'weak'
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"score_text() takes the packet text as str, got {type(text).__name__}; "
+                            "for a file use score_file()")
         bullets = self._score_bullets(parse_packet(text, fmt))
         warnings = tuple(f"line {b.line}: bullet longer than {MAX_WORDS} words; scored its first {MAX_WORDS}"
                          for b in bullets if b.truncated)
         return build_report(name, bullets, self.info, warnings)
+
+    def score_packet(self, packet: Path | str, *, fmt: Format = "auto", name: str | None = None) -> PacketReport:
+        """Kept for compatibility: a :class:`~pathlib.Path` goes to :meth:`score_file`, a ``str`` to
+        :meth:`score_text`. A ``str`` is always the packet text, even one that names a file; that
+        case warns, since it is almost always a mistake."""
+        if isinstance(packet, os.PathLike):
+            return self.score_file(packet, fmt=None if fmt == "auto" else fmt, name=name)
+        if isinstance(packet, str):
+            if _looks_like_a_path(packet):
+                _warnings.warn(f"score_packet({packet!r}) scores this string as the packet text, not the file "
+                               "it names; use score_file() for a file and score_text() for text",
+                               UserWarning, stacklevel=2)
+            return self.score_text(packet, fmt=fmt, name=name or "<text>")
+        raise TypeError(f"score_packet() takes a Path or the packet text, got {type(packet).__name__}")
+
+
+def packet_format(name: str) -> Format:
+    """How a packet file is parsed, from its name: ``.md``/``.markdown`` Markdown, ``.txt`` plain
+    text, anything else (stdin too) detected from the text. The CLI and :meth:`PacketScorer.score_file`
+    both ask this."""
+    suffix = Path(name).suffix.lower()
+    return "markdown" if suffix in (".md", ".markdown") else "text" if suffix == ".txt" else "auto"
+
+
+def _looks_like_a_path(text: str) -> bool:
+    one_line = text.strip() and "\n" not in text.strip() and len(text) < 4096
+    return bool(one_line) and (text.strip().lower().endswith((".md", ".markdown", ".txt")) or os.path.isfile(text))
 
 
 def build_report(name: str, bullets: Sequence[BulletScore], info: ModelInfo,

@@ -25,7 +25,21 @@ def find_settings(start: Path) -> tuple[dict[str, object], Path | None]:
             unknown = sorted(set(section) - KNOWN)
             if unknown:
                 raise InputFileError(f"{f}: [tool.packetlens] has unknown key {unknown[0]!r}; known: {', '.join(sorted(KNOWN))}")
+            if not isinstance(section, dict):
+                raise InputFileError(f"{f}: [tool.packetlens] must be a table of settings")
+            _check(section, f)
             if section:
                 return dict(section), f
             return {}, None
     return {}, None
+
+
+def _check(section: dict[str, object], f: Path) -> None:
+    """Each known key has the type (and range) the CLI option it stands for has."""
+    for key, value in section.items():
+        if key == "fail_under":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+                raise InputFileError(f"{f}: [tool.packetlens] fail_under = {value!r}: expected a number "
+                                     "from 0 to 100")
+        elif not isinstance(value, str) or not value.strip():
+            raise InputFileError(f"{f}: [tool.packetlens] {key} = {value!r}: expected a non-empty string")

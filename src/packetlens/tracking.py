@@ -9,6 +9,8 @@ import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,39 +33,167 @@ class TrackingInfo:
     gate: str = ""
 
 
-def check_store(tracking_uri: str) -> None:
-    """Fail early (before any training) when a local SQLite store cannot be written. Imports no mlflow."""
+STORE_TIMEOUT_S = 5.0
+"""How long :func:`check_store` waits for a tracking server to answer."""
+_FIX = "pass --tracking-uri sqlite:///WRITABLE/DIR/mlflow.db, or --no-track"
+_SERVER_SCHEMES = {"postgresql", "mysql", "mssql", "databricks", "databricks-uc", "uc"}
+
+
+def check_store(tracking_uri: str, *, timeout: float = STORE_TIMEOUT_S) -> None:
+    """Fail early (before any training) when the tracking store cannot be used. Imports no mlflow.
+
+    A local SQLite file must be writable and be a SQLite database (or not exist yet); a local
+    directory store is refused (MLflow 3 opens one only with ``MLFLOW_ALLOW_FILE_STORE=true``,
+    and then it must be a writable directory); an ``http(s)://`` server must answer within
+    ``timeout`` seconds; any other scheme MLflow does not know is refused.
+
+    Raises:
+        TrackingError: naming the store and the fix.
+    """
+    from urllib.parse import urlparse
+
+    scheme = urlparse(tracking_uri).scheme.lower()
     if tracking_uri.startswith("sqlite:///"):
-        db = Path(tracking_uri[len("sqlite:///"):])
-        try:
-            db.parent.mkdir(parents=True, exist_ok=True)
-            probe = tempfile.NamedTemporaryFile(dir=db.parent, delete=True)  # noqa: SIM115
-            probe.close()
-            if db.exists() and not os.access(db, os.W_OK):
+        _check_local(Path(tracking_uri[len("sqlite:///"):]), sqlite=True)
+    elif scheme in ("http", "https"):
+        _check_server(tracking_uri, timeout)
+    elif scheme == "file" or len(scheme) <= 1:  # a path (one letter: a Windows drive)
+        path = Path(urlparse(tracking_uri).path if scheme == "file" else tracking_uri)
+        if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
+            # MLflow 3 refuses a directory store unless told otherwise: say so now, not after training
+            raise TrackingError(f"{tracking_uri}: MLflow no longer opens a directory as a tracking store; "
+                                f"use --tracking-uri sqlite:///{path / 'mlflow.db'} (or set "
+                                "MLFLOW_ALLOW_FILE_STORE=true), or --no-track")
+        _check_local(path, sqlite=False)
+    elif scheme not in _SERVER_SCHEMES:
+        raise TrackingError(f"{tracking_uri}: not a tracking store MLflow knows (scheme {scheme!r}); use "
+                            f"sqlite:///PATH/mlflow.db, a directory, or http(s)://HOST:PORT; {_FIX}")
+
+
+def _check_local(path: Path, *, sqlite: bool) -> None:
+    directory = path.parent if sqlite else path
+    try:
+        if sqlite and path.is_dir():
+            raise TrackingError(f"{path}: is a directory, not an SQLite file; {_FIX}")
+        if not sqlite and path.exists() and not path.is_dir():
+            raise TrackingError(f"{path}: is a file, not a directory store; {_FIX}")
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=directory, delete=True)  # noqa: SIM115
+        probe.close()
+        if sqlite and path.exists():
+            if not os.access(path, os.W_OK):
                 raise PermissionError(13, "permission denied")
-        except OSError as e:
-            raise TrackingError(f"{db}: the tracking store is not writable ({e.strerror}); "
-                                "pass --tracking-uri sqlite:///WRITABLE/DIR/mlflow.db or --no-track") from e
+            with path.open("rb") as f:
+                head = f.read(16)
+            if head and head != b"SQLite format 3\x00":
+                raise TrackingError(f"{path}: is not an SQLite database; {_FIX}")
+    except OSError as e:
+        raise TrackingError(f"{path}: the tracking store is not writable ({e.strerror or e}); {_FIX}") from e
+
+
+def _check_server(tracking_uri: str, timeout: float) -> None:
+    """Any HTTP answer (even an error status) means a server is there; no answer is refused."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(tracking_uri.rstrip("/") + "/health", timeout=timeout):  # noqa: S310
+            pass
+    except urllib.error.HTTPError:
+        pass
+    except Exception as e:  # URLError, timeouts, refused or blocked connections
+        reason = getattr(e, "reason", None) or e
+        raise TrackingError(f"{tracking_uri}: no tracking server answered within {timeout:g} s ({reason}); "
+                            f"start it or {_FIX}") from e
+
+
+@contextmanager
+def _store_lock(tracking_uri: str) -> Iterator[None]:
+    """Hold an exclusive lock on a local SQLite store's ``.lock`` file (elsewhere: nothing).
+
+    MLflow creates a new store's tables the first time it opens it; two processes doing that at
+    once fail with "table already exists" after their training is done. The lock is a file of its
+    own (``mlflow.db.lock``, empty): closing any descriptor of the database file itself would drop
+    the POSIX locks SQLite holds on it in this process.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Windows; create-then-retry still applies
+        yield
+        return
+    if not tracking_uri.startswith("sqlite:///"):
+        yield
+        return
+    db = Path(tracking_uri[len("sqlite:///"):])
+    try:
+        f = open(db.with_name(db.name + ".lock"), "a")  # noqa: SIM115
+    except OSError:  # a read-only store (reading a registered model) has nothing to initialise
+        yield
+        return
+    with f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _open_store(mlflow, tracking_uri: str) -> None:  # noqa: ANN001
+    """Create the store's tables (tracking and registry), one process at a time, retrying once."""
+    from mlflow import MlflowClient
+
+    for attempt in (1, 2):
+        try:
+            with _store_lock(tracking_uri):
+                client = MlflowClient(tracking_uri)
+                client.search_experiments(max_results=1)
+                client.search_registered_models(max_results=1)
+            return
+        except Exception as e:
+            if attempt == 2:
+                raise TrackingError(f"{tracking_uri}: cannot open the tracking store ({_first_line(e)}); "
+                                    f"{_FIX}") from e
 
 
 def _experiment_id(mlflow, experiment: str, tracking_uri: str) -> str:  # noqa: ANN001
-    """The id of ``experiment`` in the store, created (artifacts beside the store) if missing."""
+    """The id of ``experiment`` in the store, created (artifacts beside the store) if missing.
+
+    Two processes may both find it missing: the one whose create fails reads the other's.
+    """
     try:
         exp = mlflow.get_experiment_by_name(experiment)
-        return exp.experiment_id if exp else mlflow.create_experiment(
-            experiment, artifact_location=_artifact_location(tracking_uri))
+        if exp:
+            return exp.experiment_id
+        try:
+            return mlflow.create_experiment(experiment, artifact_location=_artifact_location(tracking_uri))
+        except Exception:
+            exp = mlflow.get_experiment_by_name(experiment)
+            if exp is None:
+                raise
+            return exp.experiment_id
     except Exception as e:
-        raise TrackingError(f"{tracking_uri}: cannot open the tracking store ({str(e).splitlines()[0][:160]}); "
+        raise TrackingError(f"{tracking_uri}: cannot open the tracking store ({_first_line(e)}); "
                             "pass a writable --tracking-uri") from e
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).splitlines()[0][:160] if str(e).strip() else type(e).__name__
 
 
 def _mlflow(tracking_uri: str):
     check_store(tracking_uri)
+    from packetlens.offline import stay_offline
+
+    stay_offline()  # no telemetry
+    # a server that stops answering fails in about a minute, not after MLflow's 7 retries of 120 s
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
     import mlflow
 
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(tracking_uri)
+    _open_store(mlflow, tracking_uri)
     return mlflow
 
 
@@ -210,7 +340,7 @@ def download_model(uri: str, *, tracking_uri: str | None = None) -> Path:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
     except Exception as e:
         raise TrackingError(f"{uri}: cannot load it from {mlflow.get_tracking_uri()} "
-                            f"({str(e).splitlines()[0][:160]}); check the name, alias and --tracking-uri") from e
+                            f"({_first_line(e)}); check the name, alias and --tracking-uri") from e
     for cfg in sorted(local.rglob("config.json")):
         if (cfg.parent / "heads.npz").is_file():
             return cfg.parent

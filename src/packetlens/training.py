@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ import numpy as np
 
 from packetlens import __version__
 from packetlens.artifact import HEAD_LABELS, PacketModel, check_writable, save_model
-from packetlens.data import LabeledDataset, load_labeled
+from packetlens.data import LabeledDataset, duplicate_groups, load_labeled
 from packetlens.embedding import Embedder, load_embedder
 from packetlens.errors import DataValidationError, TrainingError
 from packetlens.exemplars import ExemplarRecord
@@ -85,9 +86,44 @@ class TrainConfig:
     group_col: str | None = None
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> TrainConfig:
+        """Check every setting (train() calls this again before any work); returns ``self``.
+
+        Raises:
+            TrainingError: naming the first bad setting, its value and what it must be.
+        """
+        def whole(value: object) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool)
+
+        def number(value: object) -> bool:
+            return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
         dims = self.embed_dims
-        if dims is not None and (not isinstance(dims, int) or isinstance(dims, bool) or dims < 1):
+        if dims is not None and (not whole(dims) or dims < 1):
             raise TrainingError(f"embed_dims must be a positive whole number (or None for all dimensions), not {dims!r}")
+        if not whole(self.n_folds) or self.n_folds < 2:
+            raise TrainingError(f"n_folds must be a whole number of at least 2 (cross-validation needs a "
+                                f"held-out fold), not {self.n_folds!r}")
+        grid = self.C_grid
+        if not isinstance(grid, (tuple, list)) or not grid or not all(number(c) and c > 0 for c in grid):
+            raise TrainingError(f"C_grid must be a non-empty list of positive numbers, not {grid!r}")
+        band = self.abstain_band
+        if not isinstance(band, (tuple, list)) or len(band) != 2 or not all(number(x) for x in band) \
+                or not 0 <= band[0] <= band[1] <= 1:
+            raise TrainingError(f"abstain_band must be two probabilities [low, high] with low <= high, not {band!r}")
+        if not number(self.embed_scale) or self.embed_scale <= 0:
+            raise TrainingError(f"embed_scale must be a positive number, not {self.embed_scale!r}")
+        for key in ("min_df", "max_features"):
+            if not whole(getattr(self, key)) or getattr(self, key) < 1:
+                raise TrainingError(f"{key} must be a positive whole number, not {getattr(self, key)!r}")
+        if not whole(self.seed):
+            raise TrainingError(f"seed must be a whole number, not {self.seed!r}")
+        for key in ("name", "version"):
+            if not isinstance(getattr(self, key), str) or not getattr(self, key).strip():
+                raise TrainingError(f"{key} must be a non-empty string, not {getattr(self, key)!r}")
+        return self
 
     @classmethod
     def from_file(cls, path: Path) -> TrainConfig:
@@ -110,7 +146,7 @@ class TrainConfig:
         if unknown:
             raise TrainingError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
         for k in ("C_grid", "abstain_band"):
-            if k in raw:
+            if isinstance(raw.get(k), list):
                 raw[k] = tuple(raw[k])
         try:
             return cls(**raw)
@@ -132,6 +168,8 @@ class TrainResult:
     embed_seconds: float = 0.0
     fit_seconds: float = 0.0
     params: dict[str, object] = field(default_factory=dict)
+    n_duplicate_rows: int = 0
+    """Rows whose normalized text an earlier row had; CV keeps each with its copies."""
 
 
 def load_exemplars(paths: Sequence[Path]) -> list[ExemplarRecord]:
@@ -191,7 +229,7 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
     import time
 
     say = progress or (lambda _m: None)
-    config = config or TrainConfig()
+    config = (config or TrainConfig()).validate()
     if out is not None:
         check_writable(Path(out))
     if isinstance(data, LabeledDataset):
@@ -207,6 +245,11 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
             ds.ids = ds.ids[: len(ds) - len(user)] + [f"user:{i}" for i in user.ids]
     _check_classes(ds)
     data_hash = ds.content_hash()
+    # folds keep a writer's rows together (group_col), pairs together, and copies of a text together
+    groups, n_copies = duplicate_groups(ds.texts, fold_groups(ds, config.group_col, min_groups=config.n_folds))
+    if n_copies:
+        say(f"{n_copies} row(s) repeat an earlier row's text (ignoring case, spacing and punctuation); "
+            "each stays in one fold with its copies")
 
     t0 = time.perf_counter()
     if embedder is None:
@@ -234,7 +277,6 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
 
         cues = cue_matrix(ds.texts) * config.cue_scale
     weights = row_weights(ds)
-    groups = fold_groups(ds, config.group_col, min_groups=config.n_folds)
     heads: dict[str, LogisticHead] = {}
     metrics: dict[str, dict[str, object]] = {}
     oof: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -275,6 +317,7 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "training_data_sha256": data_hash,
         "n_training_rows": len(ds),
+        "n_duplicate_rows": n_copies,
         "package_versions": _package_versions(),
         "train_config": _jsonable(asdict(config)),
     }
@@ -292,7 +335,9 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         say(f"saving the model to {out}")
         model_dir = save_model(model, Path(out))
     return TrainResult(model, model_dir, metrics, oof, ds, config, data_hash, embed_seconds, fit_seconds,
-                       params=_jsonable({**asdict(config), "n_rows": len(ds), "n_exemplars": len(bank)}))
+                       params=_jsonable({**asdict(config), "n_rows": len(ds), "n_exemplars": len(bank),
+                                         "n_duplicate_rows": n_copies}),
+                       n_duplicate_rows=n_copies)
 
 
 def row_weights(ds: LabeledDataset) -> np.ndarray | None:
