@@ -44,8 +44,10 @@ bullets exists. Labels follow `../shared/LABELS.md` exactly. This card is genera
 | `role` | str | one of 16 roles |
 | `work_type` | str | one of 34 work types |
 | `pair_id` | str \\| null | shared by a weak bullet and its strong rewrite of the same work |
-| `voice` | str | which writer (`v01`-`v08`) |
+| `voice` | str | which writer (`v01`-`v08`, `v13`-`v22`) |
 | `tricky` | bool | written to defeat a shortcut (below) |
+| `category` | str \\| null | the disqualifier writers' category (below); null for v01-v08 |
+| `weight` | number \\| null | how many times the row counts in training (10 for the disqualifier writers' rows) |
 
 `exemplars.jsonl`: `id`, `text`, `moves`, `role`, `work_type`, `voice`.
 
@@ -65,6 +67,38 @@ and each slice was checked with `raw/check_voice.py`):
 | v06 | careful applied scientist; hedged, long sentences, intervals and ablations |
 | v07 | backend/security engineer writing Indian English; API, auth, guardrails |
 | v08 | MLOps and analytics lead, brag-doc style with quarters and "•" |
+
+## The disqualifier writers (`raw/disq/`)
+
+The first eight writers' rows taught vocabulary more than the rubric: on writers it had not seen the model
+called a bullet strong when it sounded concrete. Ten more writers (`raw/disq/voice_*.jsonl`, brief
+`raw/disq/BRIEF.md`, checked with `raw/disq/check.py`) each wrote about 250 rows in which every row carries a
+`category`: the disqualifiers (`handoff_no_result`, `mechanism_no_effect`, `unverified_outcome`,
+`ownership_duties`, `we_hides_author`, `before_after_no_result`), strong rows in registers the model had
+missed (`terse_notation_strong`, `resume_strong`, `bounded_uncertainty_strong`, `difficulty_strong`),
+controls (`clear_strong`, `clear_weak`), and at least 30 minimal pairs per writer that toggle exactly one
+disqualifier (`pair_fixed` is the fixed side). A blind second labeler saw only the texts
+(`review/disq/blind_labels_*.jsonl`); an adjudicator who did not know which label came from whom decided
+every disagreement with a reason (`review/disq/adjudicated_*.jsonl`; agreement in `review/disq/agreement.json`:
+strength kappa 0.99-1.00 for every writer, framing 0.67-0.86). {s['disq_labels_changed_by_adjudication']} labels changed.
+
+| voice | persona | where |
+|---|---|---|
+| v13 | non-native English (Mandarin L1) ML engineer, e-commerce search | training |
+| v14 | director of an ML platform org; "my team", program register | training |
+| v15 | terse staff engineer writing in notation (->, n=, wk) | training |
+| v16 | chatty product data scientist, long two-sentence bullets | **held out** |
+| v17 | resume / LinkedIn style across many roles | **held out** |
+| v18 | research engineer at an AI lab, academic register | training |
+| v19 | Indian-English backend engineer at a bank | training |
+| v20 | biostatistician turned healthcare data scientist | training |
+| v21 | slangy founding engineer at a startup | training |
+| v22 | QA / security engineer with "Impact:"/"Result:" labels | training |
+
+v16 and v17 ({s['heldout_rows']} rows) are in no training file: `heldout/unseen_writers.jsonl` is where the
+benchmarks measure writers the model has never seen. The training writers' rows count ten times
+(`weight`): chosen by leaving each of the first four training writers out in turn
+(`benchmarks/disq_dev.py`), never on the held-out writers.
 
 `training/build_data.py` then merged the slices, applied the resolved second-pass and audit labels (below),
 dropped {s['near_duplicates_dropped']} near-duplicates (MiniLM cosine >= 0.95 between rows not of the same pair:

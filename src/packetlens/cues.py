@@ -27,41 +27,41 @@ import numpy as np
 
 CUES_VERSION = 1
 
-_I = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|myself|mine|my(?! (?:[\w-]+ ){0,3}(?:team|org|group|squad|reports|engineers|crew|pod)s?\b))\b", re.I)
+_I = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|myself|mine|my(?! (?:[\w-]+ ){0,3}(?:team|org|group|squad|reports|engineers|crew|pod)s?\b))\b")
 _WE = re.compile(r"\b(we|we've|we're|our|us|the team|my team|the team's|the squad|the org|the group|"
                  r"(?:the|our|my|an?) (?:[\w-]+ ){0,3}(?:team|group|org|squad|rotation|crew|pod)s?(?:'s)?|^\W*(?:team|org|squad|group)\b|"
-                 r"together with|jointly|as a team)\b", re.I)
+                 r"together with|jointly|as a team)\b")
 _EFFORT_METRIC = re.compile(r"\b(code reviews|reviews done|dashboards?|tests|test count|docs|design docs|pages of|"
                             r"(?:merged )?prs(?: merged)?|pull requests|commits|a/b tests|experiments run|tickets closed|"
                             r"tickets|meetings|budget|headcount|team size|views|dags|eval runs|models served|"
-                            r"index size|eval set|number of|count of|storage)\b", re.I)
+                            r"index size|eval set|number of|count of|storage)\b")
 _NUM = r"[-+~≈−]?\$?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|x|ms|s|k|m|b|pts?|pp|bps|h|hrs?|min|mins|minutes|hours|days|d|gb|tb|mb|seconds|secs|sec)(?![a-z]))?"
-_RANGE_BEFORE = re.compile(r"(?:\bci|interval|between|range|±|\+/-|band|bounds?|spread)[\s:=(]*(?:of\s+|on the gap\s+|is\s+)?[−+-]?$", re.I)
-_FROM_TO = re.compile(rf"\bfrom\s+(?:~|about\s+|roughly\s+)?({_NUM})\b.{{0,40}}?\bto\s+(?:~|about\s+)?({_NUM})", re.I)
-_ARROW = re.compile(rf"({_NUM})\s*(?:->|→|=>|➝|to)\s*({_NUM})", re.I)
+_RANGE_BEFORE = re.compile(r"(?:\bci|interval|between|range|±|\+/-|band|bounds?|spread)[\s:=(]*(?:of\s+|on the gap\s+|is\s+)?[−+-]?$")
+_FROM_TO = re.compile(rf"\bfrom\s+(?:~|about\s+|roughly\s+)?({_NUM})\b.{{0,40}}?\bto\s+(?:~|about\s+)?({_NUM})")
+_ARROW = re.compile(rf"({_NUM})\s*(?:->|→|=>|➝|to)\s*({_NUM})")
 _BY_PCT = re.compile(r"\b(cut|reduc\w*|drop\w*|lower\w*|rais\w*|ros[e]|grew|increas\w*|improv\w*|lift\w*|"
                      r"boost\w*|doubl\w*|halv\w*|decreas\w*|sav\w*|shrank|shrunk|fell|slash\w*|trimm\w*)\b"
-                     r"[^.;]{0,60}?\b(by|to)\s+(?:~|about\s+|roughly\s+)?\$?\d", re.I)
-_MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?x\b|\b(halved|doubled|tripled|cut in half)\b", re.I)
+                     r"[^.;]{0,60}?\b(by|to)\s+(?:~|about\s+|roughly\s+)?\$?\d")
+_MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?x\b|\b(halved|doubled|tripled|cut in half)\b")
 _SAMPLE = re.compile(r"\b(n\s?=\s?\d|a/b|ab test|holdout|hold-out|held-out|canary|control group|randomi[sz]ed|"
                      r"\d+[\d,.]*\s?(?:k|m|b)?\s(?:users|requests|req|queries|searches|sessions|orders|"
                      r"tickets|calls|customers|merchants|accounts|transactions|samples|examples|prompts|"
                      r"conversations|chats|events|rows|labels|jobs|builds|deploys|pages)\b|"
                      r"over\s+(?:\w+\s+){0,2}(?:weeks?|months?|quarters?|days?)|\d+[- ](?:wk|week|day|month)s?\b|"
-                     r"\bp\s?[<=]\s?0?\.\d|significan\w*|statistically)", re.I)
+                     r"\bp\s?[<=]\s?0?\.\d|significan\w*|statistically)")
 _CI = re.compile(r"\b(95%\s*ci|ci\s|confidence interval|±|\+/-|\bci\b|interval|error bars?|"
                  r"between\s+(?:a\s+)?\S+\s+and\s+\S+|at (?:most|least)\s|upper bound|lower bound|"
                  r"no holdout|not (?:fully )?attribut\w*|attribut\w+|confound\w*|can'?t (?:fully )?separate|"
-                 r"seasonality|margin|uncertain\w*|range of|give or take|roughly half|a third|a quarter)", re.I)
+                 r"seasonality|margin|uncertain\w*|range of|give or take|roughly half|a third|a quarter)")
 _LEVERAGE = re.compile(r"\b(enabl\w*|unblock\w*|adopted|now (?:use|uses|run|runs|build|builds|rel(?:y|ies)|on)|"
                        r"built on|builds on|reused|re-used|(?:other|two|three|four|five|\d+|several|more) teams?|"
                        r"teams? (?:now|use|adopted)|onboard\w*|cited|standard for|default for|"
-                       r"every (?:team|new|service|model|launch))\b", re.I)
+                       r"every (?:team|new|service|model|launch))\b")
 _DIFFICULTY = re.compile(r"\b(earlier (?:attempt|fix|try|version)s?|previous (?:attempt|fix|try)s?|"
                          r"first (?:attempt|version|try)|(?:two|three|several|\d) (?:earlier|previous|prior) |"
                          r"rolled back|reverted|had failed|failed because|didn'?t work|did not work|"
                          r"turned out|root cause|the obvious|interact\w*|regress\w*|tried|instead of|"
-                         r"because|why)\b", re.I)
+                         r"because|why)\b")
 _HANDOFF = re.compile(r"\b(hand(?:ed|ing)? (?:it |this |them |the \w+ )?(?:off|over)|escalat\w*|documented|"
                       r"propos\w+|recommend\w*|(?:handed|passed|sent|gave|escalated|assigned|transferred|routed|filed)\b[^.;]{0,40}"
                       r"\b(?:to|with|for) the [\w-]+ (?:team|owners?|group|oncall|on-call)|"
@@ -70,12 +70,12 @@ _HANDOFF = re.compile(r"\b(hand(?:ed|ing)? (?:it |this |them |the \w+ )?(?:off|o
                       r"raised (?:it |this )?with|flagged (?:it |this )?to|wrote (?:it )?up|write-?up|"
                       r"(?:for|so) (?:the )?\w+ (?:team )?(?:to|could) (?:fix|pick|own|address|take)|"
                       r"recommend\w* (?:that|a|the)|proposed (?:a |the )?fix|(?:sent|shared) (?:the |my )?(?:analysis|findings|report|rca)|"
-                      r"their backlog|pending (?:a |the )?fix|awaiting)\b", re.I)
+                      r"their backlog|pending (?:a |the )?fix|awaiting)\b")
 _INVESTIGATE = re.compile(r"\b(investigat\w*|diagnos\w*|traced|tracked (?:\w+ ){0,4}(?:to|down)|root[- ]caus\w*|dug into|"
                           r"debugg\w*|analy[sz]ed|identified|found (?:that|the|out)|discovered|profil\w*|characteri[sz]ed|"
                           r"bisect\w*|isolated|established that|worked out|pinned (?:\w+ ){0,3}(?:down|to)|narrowed|"
-                          r"showed that|figured out|confirmed that|audited|reproduced)\b", re.I)
-_FIXED = re.compile(r"\b(fixed|patched|shipped (?:the |a )?fix|resolved|i (?:rolled out|deployed|shipped|landed|merged) (?:the |a )?fix)\b", re.I)
+                          r"showed that|figured out|confirmed that|audited|reproduced)\b")
+_FIXED = re.compile(r"\b(fixed|patched|shipped (?:the |a )?fix|resolved|i (?:rolled out|deployed|shipped|landed|merged) (?:the |a )?fix)\b")
 _HEDGE = re.compile(r"\b(seems?|seemed|appears? to|apparently|anecdotal\w*|early signals?|signals? (?:look|are)|"
                     r"looks? (?:good|better|promising|positive)|feels? (?:faster|better|snappier)|"
                     r"should (?:save|help|improve|reduce|cut|make)|expected to|hopefully|we think|i think|i believe|"
@@ -84,52 +84,52 @@ _HEDGE = re.compile(r"\b(seems?|seemed|appears? to|apparently|anecdotal\w*|early
                     r"(?:feedback|reception) (?:has been |was |is )?(?:positive|good|great)|people (?:seem|say)|"
                     r"(?:much|noticeably|clearly) (?:faster|better|rarer|fewer)|feels?|felt|"
                     r"similar range|roughly the same|in the same ballpark|positive feedback|people (?:like|liked)|"
-                    r"promising|likely (?:to )?(?:help|improve|save)|probably|might|may (?:help|improve|save))\b", re.I)
+                    r"promising|likely (?:to )?(?:help|improve|save)|probably|might|may (?:help|improve|save))\b")
 _HARM = re.compile(r"\b(caus(?:ed|ing) (?:a |an )?(?:[\w-]+ ){0,3}(?:outage|incident|sev-?\d|regression|drop|spike|"
                    r"downtime|page|data loss)|took (?:\w+ ){0,3}down|(?:my|i) (?:[\w-]+ ){0,4}(?:caused|broke|took down)|"
-                   r"data loss|outage (?:i|my) caused|rollback of my)\b", re.I)
-_HARM_RESULT = re.compile(r"(?:to|->|→)\s*0(?:\.0+)?\s?%|\bto zero\b|\bdown to 0\b|\bdropped\b[^.;]{0,40}\bto 0\b", re.I)
+                   r"data loss|outage (?:i|my) caused|rollback of my)\b")
+_HARM_RESULT = re.compile(r"(?:to|->|→)\s*0(?:\.0+)?\s?%|\bto zero\b|\bdown to 0\b|\bdropped\b[^.;]{0,40}\bto 0\b")
 _OWNERSHIP = re.compile(r"\b(own(?:s|ed|ing)? (?:the|our|a)\b|owner of|responsible for|maintain\w*|"
-                        r"point of contact|poc for|on-?call for|in charge of|keep \w+ running|looked after)\b", re.I)
-_DUTIES = re.compile(r"[:;]\s*\w+[^.;]{0,40},\s*\w+[^.;]{0,40},", re.I)
+                        r"point of contact|poc for|on-?call for|in charge of|keep \w+ running|looked after)\b")
+_DUTIES = re.compile(r"[:;]\s*\w+[^.;]{0,40},\s*\w+[^.;]{0,40},")
 _MECHANISM = re.compile(r"\b(lr|learning rate|batch size|epochs?|layers?|trees|leaves|depth|temperature|top-?[kp]|"
                         r"threshold|embedding dim\w*|rank \d|lora|k\s?=|alpha|beta|dropout|warmup|shards?|replicas?|"
                         r"partition\w*|ttl|timeout|retries|pool size|heap|workers?|config\w*|param\w*|knobs?|"
                         r"architect\w*|re-?architect\w*|pipeline|schema|kafka|flink|spark|redis|grpc|"
-                        r"switched (?:to|from)|migrated (?:to|from)|moved (?:to|from)|tuned|set (?:the )?\w+ to)\b", re.I)
+                        r"switched (?:to|from)|migrated (?:to|from)|moved (?:to|from)|tuned|set (?:the )?\w+ to)\b")
 _EFFORT = re.compile(r"\b\d[\d,]*\+?\s(?:pull requests|prs|commits|tickets|jiras|dashboards|docs|meetings|"
                      r"interviews|reviews|code reviews|bugs|issues|tests|test cases|alerts|runbooks|slides|"
-                     r"stories|story points|tasks|incidents handled)\b", re.I)
+                     r"stories|story points|tasks|incidents handled)\b")
 _VERSION = re.compile(r"\bv\d+(?:\.\d+)*\s*(?:->|→|to)\s*v?\d|\b\d+\.\d+\.\d+\b|"
-                      r"\b(?:upgrad\w*|bump\w*|version|release)\b[^.;]{0,40}\bfrom\s+(?:[a-z][\w-]*\s+)?v?\d", re.I)
+                      r"\b(?:upgrad\w*|bump\w*|version|release)\b[^.;]{0,40}\bfrom\s+(?:[a-z][\w-]*\s+)?v?\d")
 _NOISE = re.compile(r"\b(within (?:the )?(?:run-to-run |seed |measurement )?(?:noise|variance|error)|inside (?:the )?noise|"
                     r"single seed|one seed|not (?:statistically )?significant|n\.s\.|no significance|margin of error|"
-                    r"no (?:measurable|detectable|significant) (?:change|difference|effect)|noise)\b", re.I)
-_TRANSIENT = re.compile(r"\b(rolled (?:it )?back|reverted|rollback|roll-back|backed out)\b", re.I)
+                    r"no (?:measurable|detectable|significant) (?:change|difference|effect)|noise)\b")
+_TRANSIENT = re.compile(r"\b(rolled (?:it )?back|reverted|rollback|roll-back|backed out)\b")
 _FOR_A_WHILE = re.compile(r"\b(for (?:about |roughly |nearly |almost )?(?:\d+|a|an|one|two|three|four|five|six|half an?) "
-                          r"(?:minutes?|mins?|hours?|hrs?|days?|day|afternoon|morning|night|weekend)|until|before (?:it|the|we|on-call|someone))\b", re.I)
+                          r"(?:minutes?|mins?|hours?|hrs?|days?|day|afternoon|morning|night|weekend)|until|before (?:it|the|we|on-call|someone))\b")
 _MY_CHANGE = re.compile(r"\b(i (?:pushed|deployed|shipped|merged|rolled out|enabled|changed|flipped|released)|my (?:change|deploy|push|"
-                        r"config|migration|flag|feature-flag|release|pr|commit|script|query|rollout))\b", re.I)
+                        r"config|migration|flag|feature-flag|release|pr|commit|script|query|rollout))\b")
 _LOWER_BETTER = re.compile(r"\b(gap|drift|staleness|delay|variance|latency|p\d\d|ttft|time|cost|spend|bill|errors?|error rate|failures?|incidents?|pages|"
                            r"tickets|churn|abandon\w*|bounce|crash\w*|defects?|flak\w*|skew|toil|lag|downtime|"
-                           r"false (?:positives?|negatives?|refusals?)|loss|perplexity|memory|footprint|mttr|mttd)\b", re.I)
+                           r"false (?:positives?|negatives?|refusals?)|loss|perplexity|memory|footprint|mttr|mttd)\b")
 _HIGHER_BETTER = re.compile(r"\b(ctr|conversion|recall|precision|accuracy|ndcg|mrr|map|auc|f1|bleu|rouge|win-?rate|"
                             r"success|uptime|availability|throughput|qps|rps|coverage|retention|revenue|engagement|"
-                            r"satisfaction|csat|nps|hit rate|adoption|score)\b", re.I)
+                            r"satisfaction|csat|nps|hit rate|adoption|score)\b")
 _RESULT_VERB = re.compile(r"\b(cut|reduc\w*|dropp\w*|lower\w*|rais\w*|rose|grew|increas\w*|lift\w*|boost\w*|"
                           r"doubl\w*|halv\w*|decreas\w*|sav\w*|sav(?:ed|ing)|shrank|fell|slash\w*|eliminat\w*|"
-                          r"prevent\w*|caught|recover\w*|won|beat|went from)\b", re.I)
+                          r"prevent\w*|caught|recover\w*|won|beat|went from)\b")
 _VAGUE = re.compile(r"\b(helped|help with|worked on|working on|supported|was involved|involved in|participated|"
                     r"contributed to|assisted|tweaked|various|several improvements|some improvements|"
                     r"championed|spearheaded|drove alignment|synergy|data-driven culture|best practices|"
-                    r"collaborated|partnered with|liaised)\b", re.I)
+                    r"collaborated|partnered with|liaised)\b")
 _DIGIT = re.compile(r"\d")
 
 
-def _delta(text: str) -> tuple[bool, bool]:
+def _delta(text: str, pairs: list[tuple[float, float, str, int]]) -> tuple[bool, bool]:
     """(has a numeric before/after, some change is under 3% of its size or called noise nearby)."""
     found, tiny = False, False
-    for a, b, _kind, end in _pairs(text):
+    for a, b, _kind, end in pairs:
         found = True
         if max(abs(a), abs(b)) > 0 and abs(a - b) / max(abs(a), abs(b)) < 0.03:
             tiny = True
@@ -192,29 +192,29 @@ def _metric_before(text: str, start: int) -> tuple[str, str]:
     return best[0], best[1]
 
 
-def _worse(text: str) -> bool:
+def _worse(pairs: list[tuple[float, float, str, int]]) -> bool:
     """A before/after whose direction is worse on its metric (p99 up, conversion down)."""
-    return any(kind == "lower" and b > a or kind == "higher" and b < a for a, b, kind, _ in _pairs(text))
+    return any(kind == "lower" and b > a or kind == "higher" and b < a for a, b, kind, _ in pairs)
 
 
-def _effort_delta(text: str) -> bool:
+def _effort_delta(pairs: list[tuple[float, float, str, int]]) -> bool:
     """Every before/after is of a count of effort or size (reviews, dashboards, PRs, budget)."""
-    d = _pairs(text)
-    return bool(d) and all(kind == "effort" for _, _, kind, _ in d)
+    return bool(pairs) and all(kind == "effort" for _, _, kind, _ in pairs)
 
 
 def _cues(text: str) -> dict[str, bool]:
-    t = text[:2000]
-    before_after, tiny = _delta(t)
+    t = text[:2000].lower()  # every pattern is lower case: matching without re.I is 2-3x faster
+    pairs = _pairs(t)
+    before_after, tiny = _delta(t, pairs)
     by_pct = bool(_BY_PCT.search(t)) or bool(_MULTIPLE.search(t))
     i_part, we_part = bool(_I.search(t)), bool(_WE.search(t))
     sample, ci = bool(_SAMPLE.search(t)), bool(_CI.search(t))
-    worse = _worse(t)
+    worse = _worse(pairs)
     transient = bool(_TRANSIENT.search(t)) and bool(_FOR_A_WHILE.search(t))
     my_change = bool(_MY_CHANGE.search(t))
     harm = bool(_HARM.search(t)) or bool(_HARM_RESULT.search(t)) or (transient and (before_after or my_change))
     version = bool(_VERSION.search(t))
-    effort = bool(_EFFORT.search(t)) or _effort_delta(t)
+    effort = bool(_EFFORT.search(t)) or _effort_delta(pairs)
     result_verb = bool(_RESULT_VERB.search(t))
     measured = (before_after or by_pct) and not version
     real_result = measured and not tiny and not harm and not effort and not worse

@@ -63,6 +63,8 @@ class TrainConfig:
             model, then a small regression over its out-of-fold score and the cues.
             benchmarks/unseen_writers.py measures what they add on writers held out of training.
         stack_C: inverse regularization of that second stage.
+        weight_heads: the heads that read the data's ``weight`` column (``None``: every head); the
+            others count each row once.
         group_col: a data column naming each row's writer (e.g. ``voice``): cross-validation
             folds keep a writer's rows together, so out-of-fold scores, the choice of C and the
             second stage see writers they were not fitted on. Rows without a value fall back to
@@ -84,6 +86,7 @@ class TrainConfig:
     cue_scale: float = 0.0
     stack_C: float = 10.0
     group_col: str | None = None
+    weight_heads: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -145,7 +148,7 @@ class TrainConfig:
         unknown = sorted(set(raw) - known)
         if unknown:
             raise TrainingError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        for k in ("C_grid", "abstain_band"):
+        for k in ("C_grid", "abstain_band", "weight_heads"):
             if isinstance(raw.get(k), list):
                 raw[k] = tuple(raw[k])
         try:
@@ -291,7 +294,8 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
             continue
         y = np.array([labels[i] for i in idx])
         folds = fold_ids([groups[i] for i in idx], min(config.n_folds, _max_folds(y)), config.seed)
-        problems[head] = HeadProblem(idx, y, folds, None if weights is None else weights[idx])
+        weighted = weights is not None and (config.weight_heads is None or head in config.weight_heads)
+        problems[head] = HeadProblem(idx, y, folds, weights[idx] if weighted else None)
     say(f"cross-validating and fitting {len(problems)} heads")
     d, n_terms = basis.shape[1], tfidf.n_terms
     for head, (fitted, p_oof, record) in fit_heads(X_all, problems, C_grid=config.C_grid,
