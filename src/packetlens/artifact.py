@@ -185,8 +185,8 @@ def load_model(directory: Path) -> PacketModel:
                                      f"the config says {n_cues}; {fix}")
         if head.coef_emb.shape != (identity.dimension,) or head.coef_tfidf.shape != (tfidf.n_terms,):
             raise ModelArtifactError(f"{directory}: head {h!r} has the wrong shape for its embedding or vocabulary; {fix}")
-    if "strength" not in heads or "framing" not in heads:
-        raise ModelArtifactError(f"{directory}: the model lacks the strength or framing head; {fix}")
+    if "strength" not in heads:  # the other heads may be absent (a company labeled strength alone)
+        raise ModelArtifactError(f"{directory}: the model lacks the strength head; {fix}")
     if vectors.ndim != 2 or len(vectors) != len(records) or (len(records) and vectors.shape[1] != identity.dimension):
         raise ModelArtifactError(f"{directory}: exemplar vectors do not match exemplars.jsonl; {fix}")
     card = (directory / "README.md").read_text(encoding="utf-8") if (directory / "README.md").is_file() else ""

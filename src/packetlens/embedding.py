@@ -25,7 +25,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -282,7 +282,7 @@ class OnnxEmbedder:
     """
 
     def __init__(self, source: EmbeddingSource, *, cache_dir: Path | None = None,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32, progress=None) -> None:  # noqa: ANN001 - a packetlens.progress.Progress
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -292,7 +292,10 @@ class OnnxEmbedder:
         self.identity = embedding_identity(source, self.cache_dir)
         onnx_path = self.cache_dir / "onnx" / f"{self.identity.weights_sha256[:24]}" / "model.onnx"
         if not onnx_path.is_file():
-            export_onnx(source, onnx_path)
+            from packetlens.progress import as_progress
+
+            with as_progress(progress).step(f"exporting {source.name} to ONNX (once per cache)"):
+                export_onnx(source, onnx_path)
         self.onnx_path = onnx_path
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
@@ -442,22 +445,36 @@ class CachedEmbedder:
         return out
 
 
+def encode_in_chunks(embedder: Embedder, texts: Sequence[str], advance: Callable[[int], None] | None = None,
+                     chunk: int = 256) -> np.ndarray:
+    """``embedder.encode(texts)`` a chunk at a time, calling ``advance(len(chunk))`` after each."""
+    parts = []
+    for start in range(0, len(texts), chunk):
+        part = list(texts[start:start + chunk])
+        parts.append(embedder.encode(part))
+        if advance is not None:
+            advance(len(part))
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.identity.dimension), np.float32)
+
+
 def load_embedder(name_or_path: str | os.PathLike[str] | None = None, *,
                   backend: Backend = "onnx", cache_dir: Path | None = None,
-                  use_vector_cache: bool = True) -> Embedder:
+                  use_vector_cache: bool = True, progress=None) -> Embedder:  # noqa: ANN001
     """Build an embedder for a model directory.
 
     Args:
         name_or_path: see :func:`resolve_embedding`.
         backend: ``"onnx"`` (scoring; no torch at run time) or ``"sentence-transformers"`` (training).
         cache_dir: the cache for the ONNX export and the vector cache; default :func:`default_cache_dir`.
-        use_vector_cache: put a :class:`VectorCache` in front of the backend.
+        use_vector_cache: put a :class:`VectorCache` in front of the backend; ``False`` writes no
+            vector to disk (the ONNX export and the weights hash are still cached: no text in them).
+        progress: a :class:`packetlens.progress.Progress` for the one-time ONNX export.
     """
     source = resolve_embedding(name_or_path)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     inner: Embedder
     if backend == "onnx":
-        inner = OnnxEmbedder(source, cache_dir=cache_dir)
+        inner = OnnxEmbedder(source, cache_dir=cache_dir, progress=progress)
     elif backend == "sentence-transformers":
         inner = SentenceTransformerEmbedder(source, cache_dir=cache_dir)
     else:
