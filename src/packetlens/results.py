@@ -11,7 +11,7 @@ MOVES: tuple[str, ...] = (
     "difficulty_named",
     "uncertainty_bounded",
 )
-"""The four strong moves of LABELS.md, in the order every output uses."""
+"""The four strong moves of the rubric (RUBRIC.md, ``packetlens rubric``), in the order every output uses."""
 
 HEADS: tuple[str, ...] = ("strength", "framing", *MOVES)
 """Every head a model can have, in output order; a trained model has those its labels allowed."""

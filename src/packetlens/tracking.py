@@ -5,11 +5,14 @@ The only module that imports mlflow (lazily, inside functions).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +160,10 @@ class TrainingRun:
     """An MLflow run opened before training and closed after it: FINISHED with the model, or
     FAILED with the error (tag ``error``) when training raises.
 
+    The run is created in a background thread (importing mlflow and opening a fresh store take
+    seconds that would otherwise come before the first row is embedded); its start time is the
+    moment the ``with`` block is entered.
+
     Example::
 
         >>> with TrainingRun(tracking_uri=uri, experiment="packetlens", run_name="acme",
@@ -169,26 +176,61 @@ class TrainingRun:
                  run_name: str | None = None, params: dict[str, object] | None = None) -> None:
         self.tracking_uri, self.experiment, self.run_name = tracking_uri, experiment, run_name
         self.params = dict(params or {})
-        self.run_id = ""
+        self._run_id = ""
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def _open(self, start_ms: int) -> None:
+        try:
+            from mlflow import MlflowClient
+            from mlflow.entities import Param
+
+            self._mlflow = _mlflow(self.tracking_uri)
+            exp_id = _experiment_id(self._mlflow, self.experiment, self.tracking_uri)
+            client = MlflowClient()
+            run = client.create_run(exp_id, start_time=start_ms, run_name=self.run_name)
+            self._run_id = run.info.run_id
+            if self.params:
+                client.log_batch(self._run_id, params=[Param(k, str(v)[:490]) for k, v in self.params.items()])
+        except BaseException as e:  # re-raised in the caller's thread
+            self._error = e
+
+    @property
+    def run_id(self) -> str:
+        self._wait()
+        return self._run_id
+
+    def _wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            raise self._error
 
     def __enter__(self) -> TrainingRun:
-        self._mlflow = _mlflow(self.tracking_uri)
-        exp_id = _experiment_id(self._mlflow, self.experiment, self.tracking_uri)
-        run = self._mlflow.start_run(experiment_id=exp_id, run_name=self.run_name)
-        self.run_id = run.info.run_id
-        if self.params:
-            self._mlflow.log_params({k: str(v)[:490] for k, v in self.params.items()})
+        import time
+
+        self._thread = threading.Thread(target=self._open, args=(int(time.time() * 1000),), daemon=True)
+        self._thread.start()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        mlflow = self._mlflow
+        from mlflow import MlflowClient
+
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:  # no run was opened: the store's error, unless training failed first
+            if exc is None:
+                raise self._error
+            return
+        client = MlflowClient()
         if exc is None:
-            mlflow.end_run("FINISHED")
+            client.set_terminated(self._run_id, "FINISHED")
             return
         try:
-            mlflow.set_tag("error", f"{exc_type.__name__}: {exc}"[:4900])
+            client.set_tag(self._run_id, "error", f"{exc_type.__name__}: {exc}"[:4900])
         finally:
-            mlflow.end_run("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+            client.set_terminated(self._run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
 
     def log(self, result, *, register: str | None = None, force: bool = False,  # noqa: ANN001
             progress=None) -> TrackingInfo:  # noqa: ANN001
@@ -202,15 +244,29 @@ class TrainingRun:
         """
         if result.model_dir is None:
             raise TrackingError("the model must be saved (pass out=...) before it is logged")
+        from packetlens.progress import as_progress
+
+        self._wait()
         mlflow = self._mlflow
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet_stderr():
             warnings.simplefilter("ignore")  # MLflow's advice on type hints and colour codes
-            _log_result(mlflow, result)
-            info = _log_pyfunc(mlflow, result)
-        if not register:
-            return TrackingInfo(self.run_id, self.experiment)
-        return _register(mlflow, self.run_id, info.model_uri, self.experiment, register, result, force,
-                         self.tracking_uri, progress)
+            with as_progress(progress).step("logging the run to MLflow"):
+                with mlflow.start_run(run_id=self._run_id):  # resumed in this thread for the fluent API
+                    _log_result(mlflow, result)
+                    info = _log_pyfunc(mlflow, result)
+                client = mlflow.MlflowClient()
+                client.update_run(self._run_id, status="RUNNING")  # still open: registration may fail
+            if not register:
+                return TrackingInfo(self._run_id, self.experiment)
+            return _register(mlflow, self._run_id, info.model_uri, self.experiment, register, result, force,
+                             self.tracking_uri, progress)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():  # noqa: ANN202
+    """MLflow prints "Successfully registered model ..." and similar notes straight to stderr."""
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
 
 
 def _log_pyfunc(mlflow, result):  # noqa: ANN001, ANN202

@@ -199,7 +199,7 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         base_data: labeled files mixed in (the shipped data/ for ``--base``); their strong
             rows do not join the bank (the shipped bank already covers them). Out-of-fold
             figures are reported on all rows and on the user's rows alone (``own_rows``).
-        embedder: defaults to the sentence-transformers backend through the vector cache.
+        embedder: defaults to the ONNX backend through the vector cache.
         cache_dir: ONNX export + vector cache directory.
         cache_vectors: ``False`` writes no vector to disk (confidential text); the ONNX export
             and the weights hash are still cached.
@@ -236,8 +236,10 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
 
     t0 = time.perf_counter()
     if embedder is None:
-        embedder = load_embedder(config.embedding, backend="sentence-transformers", cache_dir=cache_dir,
-                                 use_vector_cache=cache_vectors)
+        # the ONNX backend: the same vectors as sentence-transformers (cosine 1.0000, DESIGN.md) without
+        # importing torch once the export is cached; a cold cache exports it first (shown as a step)
+        embedder = load_embedder(config.embedding, backend="onnx", cache_dir=cache_dir,
+                                 use_vector_cache=cache_vectors, progress=steps)
     bank = load_exemplars(exemplar_files)
     bank += [ExemplarRecord(t, m or (), (user.meta.get("role") or [None] * len(user))[i],
                             (user.meta.get("work_type") or [None] * len(user))[i])
