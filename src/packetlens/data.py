@@ -119,10 +119,13 @@ def _line_of(fmt: str, row: int, json_lines: list[int] | None) -> str:
     return f"row {row + 1}"
 
 
-def _prescan(path: Path, fmt: str) -> list[int] | None:
-    """Check UTF-8 (and, for JSONL, each line's JSON) with real line numbers; map rows to lines."""
+def _prescan(path: Path, fmt: str) -> tuple[list[int] | None, list[dict[str, object]] | None]:
+    """Check UTF-8 (and, for JSONL, each line's JSON) with real line numbers; map rows to lines.
+
+    Returns the JSON rows' line numbers, and the rows themselves for JSONL and CSV (read here with
+    the standard library: importing ``datasets`` costs seconds, and only Parquet needs it)."""
     if fmt == "parquet":
-        return None
+        return None, None
     data = path.read_bytes()
     if not data.strip():
         raise DataValidationError(f"{path}: the file is empty; add labeled rows (a 'text' column and at least 'strength')")
@@ -131,9 +134,9 @@ def _prescan(path: Path, fmt: str) -> list[int] | None:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise DataValidationError(f"{path}: line {line}: not UTF-8; save the file as UTF-8") from e
-    if fmt != "json":
-        return None
-    lines = []
+    if fmt == "csv":
+        return None, _read_csv(path, text.lstrip("\ufeff"))
+    lines, objects = [], []
     for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -144,7 +147,28 @@ def _prescan(path: Path, fmt: str) -> list[int] | None:
         if not isinstance(obj, dict):
             raise DataValidationError(f"{path}: line {n}: expected a JSON object per line, found {type(obj).__name__}")
         lines.append(n)
-    return lines
+        objects.append(obj)
+    return lines, objects
+
+
+def _read_csv(path: Path, text: str) -> list[dict[str, object]]:
+    """CSV rows as dicts (empty cells are ``None``, values stay text); a row with more cells than
+    the header is refused with its line."""
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[dict[str, object]] = []
+    try:
+        for r in reader:
+            if None in r:
+                raise DataValidationError(f"{path}: line {reader.line_num}: {len(reader.fieldnames or []) + len(r[None])} "  # type: ignore[index]
+                                          f"cells, the header has {len(reader.fieldnames or [])}; check that every row "
+                                          "has the same columns (quote cells that hold commas)")
+            rows.append({k: (None if v is None or v == "" else v) for k, v in r.items()})
+    except csv.Error as e:
+        raise DataValidationError(f"{path}: line {reader.line_num}: could not read it as CSV ({e}); fix the line") from e
+    return rows
 
 
 def _read_table(path: Path, fmt: str) -> list[dict[str, object]]:
@@ -381,10 +405,11 @@ def _load_one(path: Path, text_col: str, label_cols: dict[str, str], require: tu
     if fmt is None:
         raise DataValidationError(f"{path}: unknown file type {path.suffix!r}; use .jsonl, .csv or .parquet")
     try:
-        json_lines = _prescan(path, fmt)
+        json_lines, rows = _prescan(path, fmt)
     except PermissionError as e:
         raise DataValidationError(f"{path}: cannot read it (permission denied); fix its permissions") from e
-    rows = _read_table(path, fmt)
+    if rows is None:
+        rows = _read_table(path, fmt)
     if not rows:
         raise DataValidationError(f"{path}: the file has no rows; add labeled rows")
     columns = set(rows[0])
