@@ -163,6 +163,22 @@ def test_mlflow_run_reads_back_and_an_identical_retrain_adds_no_version(acme, en
     r = runner.invoke(app, ["score", str(packet), "-m", "models:/acme@champion", "--tracking-uri", uri, "-f", "json"])
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["model"]["name"] == "acme" and json.loads(r.stdout)["model"]["version"] == "1"
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from pathlib import Path; from packetlens.scorer import PacketScorer; "
+            f"s = PacketScorer.from_pretrained('models:/acme@champion', tracking_uri={uri!r}, "
+            "cache_dir=Path(os.environ['PACKETLENS_CACHE_DIR'])); "
+            "s.score(['Tuned the reranker.']); assert 'mlflow' not in sys.modules, 'mlflow imported'; print(s.info.version)")
+    import os
+    from pathlib import Path
+
+    import packetlens
+
+    src = str(Path(packetlens.__file__).resolve().parents[1])  # this checkout's code, not an installed copy
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": src})
+    assert p.returncode == 0 and p.stdout.strip() == "1", p.stderr[-2000:]  # the warm copy: no mlflow import
     import packetlens.tracking as tracking
 
     def no_download(*a, **k):

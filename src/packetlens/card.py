@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from packetlens.artifact import PacketModel
 from packetlens.data import LabeledDataset
@@ -32,7 +33,8 @@ def model_card(model: PacketModel, ds: LabeledDataset, *, n_base: int = 0) -> st
     rows and on the user's own rows (the rows after the first ``n_base`` base rows)."""
     own = ds.subset(range(n_base, len(ds)))
     sources = model.extra.get("sources") or sorted(set(own.sources))
-    company = n_base > 0 or not any(str(s).endswith(("bullets.jsonl",)) for s in sources)
+    shipped = (Path(__file__).parent / "base_data" / "bullets.jsonl").resolve()
+    company = n_base > 0 or any(Path(str(s)).resolve() != shipped for s in sources)
     mapping = model.extra.get("label_values")
     lines = [
         f"# {model.name} {model.version}",
@@ -82,7 +84,7 @@ def model_card(model: PacketModel, ds: LabeledDataset, *, n_base: int = 0) -> st
         "## Limits",
         "",
         ("- Trained on your organisation's labeled bullets" + (" and packetlens's shipped rows" if n_base else "")
-         + "; its verdicts are your reviewers' verdicts, as far as these rows show them." if company else
+         + "; its verdicts are your reviewers' verdicts, as far as these rows show them" if company else
          "- Trained on English bullets written for this project (see data/README.md)")
         + "; it judges the text alone, as the rubric (`packetlens rubric`) asks, and cannot know what "
           "the author left out.",

@@ -311,7 +311,8 @@ def log_training(result, *, tracking_uri: str = DEFAULT_TRACKING_URI, experiment
     a :class:`TrainingRun` instead."""
     if result.model_dir is None:
         raise TrackingError("the model must be saved (pass out=...) before it is logged")
-    with TrainingRun(tracking_uri=tracking_uri, experiment=experiment, run_name=run_name) as run:
+    name = run_name or f"{result.config.name} {result.config.version} ({len(result.dataset)} rows)"
+    with TrainingRun(tracking_uri=tracking_uri, experiment=experiment, run_name=name) as run:
         return run.log(result, register=register, force=force)
 
 
@@ -445,7 +446,8 @@ def log_evaluation(report: dict[str, object], *, data: list[str], data_hash: str
     """Record an :func:`~packetlens.evaluation.evaluate` report as an MLflow run; returns its id."""
     mlflow = _mlflow(tracking_uri)
     exp_id = _experiment_id(mlflow, experiment, tracking_uri)
-    with mlflow.start_run(experiment_id=exp_id) as run:
+    run_name = f"evaluate {report['model']['name']} {report['model']['version']} on {len(data)} file(s)"  # type: ignore[index]
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name) as run:
         mlflow.set_tags({"data": ",".join(data)[:4000], "data_sha256": data_hash,
                          "model": f"{report['model']['name']} {report['model']['version']}"})  # type: ignore[index]
         for head, m in report["heads"].items():  # type: ignore[union-attr]
