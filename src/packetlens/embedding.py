@@ -472,13 +472,31 @@ def load_embedder(name_or_path: str | os.PathLike[str] | None = None, *,
     """
     source = resolve_embedding(name_or_path)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    inner: Embedder
     if backend == "onnx":
-        inner = OnnxEmbedder(source, cache_dir=cache_dir, progress=progress)
+        def make() -> Embedder:
+            return OnnxEmbedder(source, cache_dir=cache_dir, progress=progress)
     elif backend == "sentence-transformers":
-        inner = SentenceTransformerEmbedder(source, cache_dir=cache_dir)
+        def make() -> Embedder:
+            return SentenceTransformerEmbedder(source, cache_dir=cache_dir)
     else:
         raise ValueError(f"backend must be 'onnx' or 'sentence-transformers', got {backend!r}")
-    if use_vector_cache:
-        return CachedEmbedder(inner, VectorCache(cache_dir / "vectors.sqlite"))
-    return inner
+    if use_vector_cache:  # the backend starts on the first text the cache lacks (a warm call needs none)
+        return CachedEmbedder(_LazyEmbedder(embedding_identity(source, cache_dir), make),
+                              VectorCache(cache_dir / "vectors.sqlite"))
+    return make()
+
+
+class _LazyEmbedder:
+    """An embedder built on its first ``encode``: starting onnxruntime costs about a second."""
+
+    def __init__(self, identity: EmbeddingIdentity, make: Callable[[], Embedder]) -> None:
+        self.identity = identity
+        self._make = make
+        self._inner: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            if self._inner is None:
+                self._inner = self._make()
+        return self._inner.encode(texts)
