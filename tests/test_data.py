@@ -56,7 +56,7 @@ def test_parquet(tmp_path):
 
 @pytest.mark.parametrize("rows, expect", [
     ([{"id": "a", "strength": "weak"}], r"missing column 'text' \(found: id, strength\); pass --text-col"),
-    ([GOOD[0], {"id": "x", "text": "ok text", "strength": "meh"}], r"line 2: unknown label 'meh'"),
+    ([GOOD[0], {"id": "x", "text": "ok text", "strength": "meh"}], r"line 2: unknown strength value 'meh'"),
     ([GOOD[0], {"id": "x", "text": "   ", "strength": "weak"}], r"line 2: empty text"),
     ([GOOD[0], {**GOOD[1], "id": "a"}], r"line 2: duplicate id 'a'"),
     ([GOOD[0], {"id": "x", "text": "ok", "moves": ["vibes"]}], r"line 2: unknown move 'vibes'"),

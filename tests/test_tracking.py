@@ -27,7 +27,7 @@ def real_result(small_data, cache_dir, tmp_path_factory, onnx_embedder):
     return train([small_data], out=tmp_path_factory.mktemp("m") / "model", config=cfg, embedder=onnx_embedder)
 
 
-def test_log_register_and_gate(real_result, store, cache_dir):
+def test_log_register_and_gate(real_result, store, cache_dir, small_data, onnx_embedder, tmp_path):
     from mlflow import MlflowClient
 
     from packetlens.tracking import log_training
@@ -38,15 +38,22 @@ def test_log_register_and_gate(real_result, store, cache_dir):
     client = MlflowClient(tracking_uri=uri)
     run = client.get_run(first.run_id)
     assert run.data.tags["training_data_sha256"] == real_result.data_hash
-    assert "strength.macro_f1" in run.data.metrics
+    assert "strength.macro_f1" in run.data.metrics and "own.strength.macro_f1" in run.data.metrics
     arts = {a.path for a in client.list_artifacts(first.run_id)}
-    assert {"confusion_matrix.png", "reliability_diagram.png", "model_dir"} <= arts
-    # the same model again cannot beat itself: the alias stays unless forced
+    assert {"plots", "model_dir"} <= arts
+    assert len(client.list_artifacts(first.run_id, "plots")) == 6
+    # the same model again: no new version, the registered one is reused
     second = log_training(real_result, tracking_uri=uri, experiment="t", register="pl")
-    assert not second.champion and "champion stays" in second.gate
-    assert str(client.get_model_version_by_alias("pl", "champion").version) == "1"
-    third = log_training(real_result, tracking_uri=uri, experiment="t", register="pl", force=True)
-    assert third.champion and str(client.get_model_version_by_alias("pl", "champion").version) == "3"
+    assert second.reused and second.version == "1" and "unchanged" in second.gate
+    # another model goes through the gate, judged on the user's rows and on all rows
+    other = train([small_data], out=tmp_path / "other", embedder=onnx_embedder,
+                  config=TrainConfig(name="t", version="2", C_grid=(0.05,), n_folds=3))
+    third = log_training(other, tracking_uri=uri, experiment="t", register="pl")
+    assert third.version == "2" and not third.reused and "on your 240 rows" in third.gate
+    expected = "1" if not third.champion else "2"
+    assert str(client.get_model_version_by_alias("pl", "champion").version) == expected
+    if not third.champion:
+        assert "champion stays" in third.gate
     assert not list(d.rglob("*.pkl")) and not list(d.rglob("python_model.pkl"))
 
 

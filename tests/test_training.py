@@ -299,3 +299,34 @@ def test_a_config_changed_after_construction_is_checked_before_any_embedding(sma
     with pytest.raises(TrainingError, match="n_folds must be"):
         train([small_data], config=cfg, embedder=emb)
     assert emb.calls == 0
+
+
+def test_a_file_without_strength_is_refused_before_any_embedding(tmp_path):
+    from conftest import HashingEmbedder
+
+    rows = [{"text": f"Built pipeline {i} for the search team", "framing": "system"} for i in range(10)]
+    rows += [{"text": f"Adjusted ranking weight {i}", "framing": "housekeeping"} for i in range(10)]
+    p = tmp_path / "framing_only.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    emb = HashingEmbedder()
+    with pytest.raises(TrainingError, match="no row carries a strength label.*train with --base"):
+        train([p], config=FAST, embedder=emb)
+    with pytest.raises(TrainingError, match="no row carries a strength label") as e:
+        train([p], config=FAST, embedder=emb, base_option=None)  # audit: no --base to offer
+    assert "--base" not in str(e.value)
+    assert emb.calls == 0
+
+
+def test_a_strength_only_model_scores_without_made_up_heads(tmp_path, small_data):
+    from conftest import HashingEmbedder
+
+    rows = [json.loads(x) for x in small_data.read_text().splitlines()]
+    p = tmp_path / "s.jsonl"
+    p.write_text("".join(json.dumps({"text": r["text"], "strength": r["strength"]}) + "\n" for r in rows))
+    result = train([p], out=tmp_path / "m", config=FAST, embedder=HashingEmbedder())
+    assert set(result.model.heads) == {"strength"}
+    assert result.metrics["strength"]["own_rows"]["n"] == len(rows)
+    b = PacketScorer(load_model(tmp_path / "m"), HashingEmbedder()).score(["Tuned the reranker."])[0]
+    assert b.framing is None and b.moves == {} and b.moves_present == ()
+    d = b.to_dict()
+    assert d["framing"] is None and set(d["moves"].values()) == {None}

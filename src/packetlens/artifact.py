@@ -339,8 +339,8 @@ def load_model(directory: Path) -> PacketModel:
     except (ValueError, KeyError, OSError, TypeError, EOFError, IndexError, zipfile.BadZipFile) as e:
         # UnicodeDecodeError and JSONDecodeError are ValueErrors; a cut .npz is a BadZipFile
         raise ModelArtifactError(f"{directory}: corrupt model directory ({type(e).__name__}: {e}); {fix}") from e
-    if "strength" not in heads or "framing" not in heads:
-        raise ModelArtifactError(f"{directory}: the model lacks the strength or framing head; {fix}")
+    if "strength" not in heads:  # the other heads may be absent (a company labeled strength alone)
+        raise ModelArtifactError(f"{directory}: the model lacks the strength head; {fix}")
     extra = {k: v for k, v in cfg.items() if k not in {"schema_version", "name", "version", "embedding",
                                                         "features", "heads", "abstain_band", "n_exemplars"}}
     return PacketModel(name=name, version=version, embedding=identity, heads=heads,

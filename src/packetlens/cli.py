@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -63,6 +64,38 @@ def _progress(msg: str) -> None:
     typer.echo(f"packetlens: {msg}", err=True)
 
 
+def _steps(quiet: bool):  # noqa: ANN202
+    """rich's progress display on stderr when stderr is a terminal and --quiet is not given; else nothing."""
+    from packetlens.progress import RichProgress, Silent
+
+    if quiet or not sys.stderr.isatty():
+        return Silent()
+    from rich.console import Console
+
+    return RichProgress(Console(file=sys.stderr))  # bound now: MLflow's notes are silenced later
+
+
+LabelMapOpt = Annotated[Optional[list[str]], typer.Option(
+    "--label-map", help="Your values for our labels: strength:strong=promoted-quality,exceeds (repeatable; "
+                        "case and spaces ignored).")]
+ThresholdOpt = Annotated[Optional[list[str]], typer.Option(
+    "--label-threshold", help="Numeric ratings: strength=3.5 reads ratings >= 3.5 as strong (repeatable).")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Write no bullet vector to disk (confidential text); "
+                                                             "the ONNX export is still cached.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display on stderr.")]
+
+
+def _reading(text_col: str, label_col: list[str] | None, label_map: list[str] | None,
+             label_threshold: list[str] | None) -> dict[str, object]:
+    """The keyword arguments of load_labeled/train that say how the user's files are read."""
+    from packetlens.data import label_codings, parse_label_map, parse_label_thresholds, parse_label_values
+
+    values, thresholds = parse_label_values(label_map or []), parse_label_thresholds(label_threshold or [])
+    label_codings(values, thresholds)  # refuse a bad combination before reading any file
+    return {"text_col": text_col, "label_cols": parse_label_map(label_col or []), "label_values": values,
+            "label_thresholds": thresholds}
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"packetlens {__version__}")
@@ -112,6 +145,8 @@ def score(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the output to this file instead of stdout.")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache (default ~/.cache/packetlens, or $PACKETLENS_CACHE_DIR).")] = None,
     tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store for a models:/ URI.")] = None,
+    no_cache: NoCacheOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Score each bullet of a packet as a committee will read it."""
 
@@ -129,10 +164,11 @@ def score(
             text, name = decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
         else:
             text, name = read_text_file(Path(path)), path
-        scorer = PacketScorer.from_pretrained(model or settings.get("model"),  # type: ignore[arg-type]
-                                              cache_dir=_cache_dir(cache_dir, settings),
-                                              tracking_uri=tracking_uri or settings.get("tracking_uri"))
-        report = scorer.score_text(text, fmt=packet_format(name), name=name)
+        steps = _steps(quiet)
+        scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir, settings),
+                                              tracking_uri=tracking_uri or settings.get("tracking_uri"),
+                                              cache_vectors=not no_cache, progress=steps)
+        report = scorer.score_text(text, fmt=packet_format(name), name=name, progress=steps)
         for w in report.warnings:
             typer.echo(f"packetlens: warning: {w}", err=True)
         if not report.bullets:
@@ -191,50 +227,89 @@ def train(
     data: Annotated[list[Path], typer.Argument(help="Labeled JSONL, CSV or Parquet files.")],
     config: Annotated[Optional[Path], typer.Option("--config", help="A JSON or TOML file of TrainConfig settings.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Where to write the model directory (atomically).")] = Path("models/custom"),
-    base: Annotated[bool, typer.Option("--base/--no-base", help="Mix in the shipped labeled data and exemplar bank.")] = True,
+    base: Annotated[bool, typer.Option("--base/--no-base", help="Mix in the shipped labeled data and exemplar bank; heads your file does not label are trained on the shipped rows.")] = True,
     text_col: Annotated[str, typer.Option("--text-col", help="The column holding the bullet text.")] = "text",
     label_col: Annotated[Optional[list[str]], typer.Option("--label-col", help="Map a label to your column: strength=verdict (repeatable).")] = None,
+    label_map: LabelMapOpt = None,
+    label_threshold: ThresholdOpt = None,
     exemplars: Annotated[Optional[list[Path]], typer.Option("--exemplars", help="Extra exemplar JSONL files.")] = None,
     tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help=f"MLflow tracking store. Default: {DEFAULT_TRACKING_URI}.")] = None,
     experiment: Annotated[str, typer.Option("--experiment", help="MLflow experiment name.")] = "packetlens",
-    register: Annotated[Optional[str], typer.Option("--register", help="Register the model under this name; the champion alias moves only if it wins the gate.")] = None,
+    register: Annotated[Optional[str], typer.Option("--register", help="Register the model under this name; the champion alias moves only if it wins the gate; an identical model reuses its version.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Move the champion alias even if the new model loses the gate.")] = False,
     track: Annotated[bool, typer.Option("--track/--no-track", help="Log the run to MLflow.")] = True,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache.")] = None,
+    no_cache: NoCacheOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Train a model on labeled rows: validate, embed, cross-validate, fit, save, log to MLflow."""
 
     def go() -> None:
-        from packetlens.data import parse_label_map
+        import datetime as dt
+        from contextlib import nullcontext
+
         from packetlens.training import TrainConfig, base_files
         from packetlens.training import train as train_fn
 
         settings = _settings()
         uri = _tracking_uri(tracking_uri, settings)
+        reading = _reading(text_col, label_col, label_map, label_threshold)
         if track:  # before any work: a bad store must not cost a training run or touch the model
             from packetlens.tracking import check_store
 
             check_store(uri)
         cfg = TrainConfig.from_file(config) if config else TrainConfig()
+        now = dt.datetime.now(dt.UTC)
+        if cfg.name == TrainConfig.name and cfg.version == TrainConfig.version:  # not named in a config file
+            cfg = replace(cfg, name=register or out.name, version=now.strftime("%Y-%m-%d.%H%M"))
         bdata, bex = base_files() if base else ((), ())
-        result = train_fn(data, out=out, config=cfg, base_data=bdata, exemplar_files=[*bex, *(exemplars or [])],
-                          cache_dir=_cache_dir(cache_dir, settings), text_col=text_col,
-                          label_cols=parse_label_map(label_col or []), progress=_progress)
-        for head, m in result.metrics.items():
-            typer.echo(f"{head:26s} macro-F1 {m['macro_f1']:.3f}  AUC {m['roc_auc']:.3f}  "
-                       f"Brier {m['brier']:.3f}  ECE {m['ece']:.3f}  (n={m['n']}, out-of-fold)")
-        typer.echo(f"model saved to {result.model_dir}")
+        steps = _steps(quiet)
+        run = nullcontext()
         if track:
-            from packetlens.tracking import log_training
+            from packetlens.tracking import TrainingRun
 
-            _progress(f"logging the run to {uri}")
-            info = log_training(result, tracking_uri=uri, experiment=experiment,
-                                register=register, force=force)
-            typer.echo(f"mlflow run {info.run_id} in experiment {info.experiment!r}")
-            if info.version:
-                typer.echo(f"registered {info.model_name} v{info.version}: {info.gate}")
+            run = TrainingRun(tracking_uri=uri, experiment=experiment,
+                              run_name=f"{cfg.name} {now.strftime('%Y-%m-%d %H:%M')} ({'base' if base else 'no base'})",
+                              params={"files": ",".join(str(d) for d in data), "base": base, "out": str(out),
+                                      "register": register or "", "config_file": str(config or ""),
+                                      "text_col": text_col, "label_col": ",".join(label_col or []),
+                                      "label_map": ";".join(label_map or []),
+                                      "label_threshold": ";".join(label_threshold or []), "no_cache": no_cache})
+        with run as active:
+            result = train_fn(data, out=out, config=cfg, base_data=bdata, exemplar_files=[*bex, *(exemplars or [])],
+                              cache_dir=_cache_dir(cache_dir, settings), cache_vectors=not no_cache,
+                              progress=steps, **reading)  # type: ignore[arg-type]
+            _print_metrics(result)
+            typer.echo(f"model saved to {result.model_dir}")
+            if active is not None:
+                info = active.log(result, register=register, force=force, progress=steps)
+                typer.echo(f"mlflow run {info.run_id} in experiment {info.experiment!r}")
+                if info.version:
+                    typer.echo(f"{'kept' if info.reused else 'registered'} {info.model_name} v{info.version}: {info.gate}")
 
     _run(go)
+
+
+def _print_metrics(result) -> None:  # noqa: ANN001
+    """Each head's out-of-fold figures: on the user's rows, and on all rows when base rows were mixed in."""
+    from packetlens.results import HEADS
+
+    def line(head: str, m: dict[str, object], where: str) -> str:
+        return (f"{head:26s} macro-F1 {m['macro_f1']:.3f}  AUC {m['roc_auc']:.3f}  Brier {m['brier']:.3f}  "
+                f"ECE {m['ece']:.3f}  (n={m['n']}, out-of-fold, {where})")
+
+    for head in HEADS:
+        m = result.metrics.get(head)
+        if m is None:
+            typer.echo(f"{head:26s} not trained: no row carries a {head} label")
+            continue
+        own = m.get("own_rows")
+        if result.n_base == 0:
+            typer.echo(line(head, m, "your rows"))
+            continue
+        typer.echo(line(head, m, "all rows"))
+        typer.echo(line("", own, "your rows") if own else f"{'':26s} (your rows carry no {head} label: "
+                                                          "trained on the shipped rows)")
 
 
 @app.command()
@@ -248,13 +323,17 @@ def evaluate(
     tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help=f"MLflow tracking store. Default: {DEFAULT_TRACKING_URI}.")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache.")] = None,
     by: Annotated[Optional[list[str]], typer.Option("--by", help="Slice by a column of the data (repeatable), e.g. --by category --by voice.")] = None,
+    label_map: LabelMapOpt = None,
+    label_threshold: ThresholdOpt = None,
+    no_cache: NoCacheOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Metrics of a model on labeled data: per head, per slice, with bootstrap 95% intervals."""
 
     def go() -> None:
         import json
 
-        from packetlens.data import load_labeled, parse_label_map
+        from packetlens.data import load_labeled
         from packetlens.evaluation import evaluate as evaluate_fn
         from packetlens.evaluation import format_evaluation
         from packetlens.scorer import PacketScorer
@@ -265,10 +344,13 @@ def evaluate(
             from packetlens.tracking import check_store
 
             check_store(uri)
-        ds = load_labeled(data, text_col=text_col, label_cols=parse_label_map(label_col or []))
+        ds = load_labeled(data, **_reading(text_col, label_col, label_map, label_threshold))  # type: ignore[arg-type]
+        steps = _steps(quiet)
         scorer = PacketScorer.from_pretrained(model or settings.get("model"),  # type: ignore[arg-type]
-                                              cache_dir=_cache_dir(cache_dir, settings), tracking_uri=uri)
-        report = evaluate_fn(scorer, ds, by=by)
+                                              cache_dir=_cache_dir(cache_dir, settings), tracking_uri=uri,
+                                              cache_vectors=not no_cache, progress=steps)
+        with steps.step(f"scoring {len(ds)} rows"):
+            report = evaluate_fn(scorer, ds, by=by)
         typer.echo(json.dumps(report, indent=2) if fmt == EvalFmt.json else format_evaluation(report), nl=False)
         if log:
             from packetlens.tracking import log_evaluation
@@ -287,6 +369,10 @@ def audit(
     text_col: Annotated[str, typer.Option("--text-col", help="The column holding the bullet text.")] = "text",
     label_col: Annotated[Optional[list[str]], typer.Option("--label-col", help="Map a label to your column: strength=verdict.")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache.")] = None,
+    label_map: LabelMapOpt = None,
+    label_threshold: ThresholdOpt = None,
+    no_cache: NoCacheOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Rows whose labels the model disagrees with out-of-fold: suspected label errors, most suspect first."""
 
@@ -294,13 +380,14 @@ def audit(
         import csv
         import json
 
-        from packetlens.data import load_labeled, parse_label_map
+        from packetlens.data import load_labeled
         from packetlens.evaluation import audit as audit_fn
 
         if out.suffix.lower() not in (".csv", ".json"):
             raise _err(f"--out {out}: use a .csv or .json file")
-        ds = load_labeled(data, text_col=text_col, label_cols=parse_label_map(label_col or []))
-        flagged = audit_fn(ds, cache_dir=_cache_dir(cache_dir, _settings()))
+        ds = load_labeled(data, **_reading(text_col, label_col, label_map, label_threshold))  # type: ignore[arg-type]
+        flagged = audit_fn(ds, cache_dir=_cache_dir(cache_dir, _settings()), cache_vectors=not no_cache,
+                           progress=_steps(quiet))
         try:
             if out.suffix.lower() == ".json":
                 out.write_text(json.dumps(flagged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -320,7 +407,9 @@ def audit(
 
 @app.command()
 def info(
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory. Default: the shipped model.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory or MLflow URI (models:/NAME@ALIAS). Default: the shipped model.")] = None,
+    tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store for a models:/ URI.")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Where local copies of registered models are kept.")] = None,
 ) -> None:
     """Print the model card of a model."""
 
@@ -328,9 +417,30 @@ def info(
         from packetlens.artifact import load_model
         from packetlens.scorer import default_model_dir
 
-        typer.echo(load_model(Path(model) if model else default_model_dir()).card)
+        settings = _settings()
+        name = model or settings.get("model")
+        if name and str(name).startswith(("models:/", "runs:/")):
+            from packetlens.registry import local_model, registered_as
+
+            directory = local_model(str(name), tracking_uri=_tracking_uri(tracking_uri, settings),
+                                    cache_dir=_cache_dir(cache_dir, settings))
+            reg = registered_as(directory)
+            if reg is not None:
+                typer.echo(f"registered model {reg.name} version {reg.version}"
+                           + (f" (alias {reg.alias})" if reg.alias else "") + f", run {reg.run_id}\n")
+        else:
+            directory = Path(str(name)) if name else default_model_dir()
+        typer.echo(load_model(directory).card)
 
     _run(go)
+
+
+@app.command()
+def rubric() -> None:
+    """Print the labeling rubric: what makes a bullet weak or strong, its framing, the four moves."""
+    from importlib.resources import files
+
+    typer.echo(files("packetlens").joinpath("RUBRIC.md").read_text(encoding="utf-8"), nl=False)
 
 
 def main() -> None:

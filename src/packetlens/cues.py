@@ -1,7 +1,7 @@
 """Rubric cues: a few dozen 0/1 facts about a bullet's clauses that the rubric turns on.
 
 The embedding and TF-IDF read vocabulary; a committee reads logic. A bullet can sound concrete
-(numbers, system names, "from X to Y") and still be weak by LABELS.md because its outcome is
+(numbers, system names, "from X to Y") and still be weak by the rubric (RUBRIC.md) because its outcome is
 absent (handed off, a mechanism with no effect, "seems better"), the author's part is hidden by
 "we", or its before/after is no result (a delta inside noise, harm caused, a version bump, a
 count of effort). These cues name those facts directly so the heads can weigh them beside the

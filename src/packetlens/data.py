@@ -1,7 +1,9 @@
 """Read and validate labeled rows -> :class:`LabeledDataset`.
 
-Files are JSONL, CSV or Parquet, read through Hugging Face ``datasets``. Labels follow LABELS.md:
-``strength`` (weak|strong), ``framing`` (housekeeping|system), ``moves`` (a list, or a string
+Files are JSONL, CSV or Parquet, read through Hugging Face ``datasets``. Labels follow the rubric
+(``packetlens rubric``, src/packetlens/RUBRIC.md): ``strength`` (weak|strong), ``framing``
+(housekeeping|system), or a company's own values mapped onto them (``label_values``, or numeric
+ratings with ``label_thresholds``), ``moves`` (a list, or a string
 separated by ``;`` / ``,`` / ``|``). A row may carry only some labels (partial labels): a head
 trains only on the rows that carry its label. Validation stops at the first bad row and names its
 file and line; nothing is written anywhere.
@@ -20,7 +22,7 @@ import json
 import re
 import tempfile
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,10 +183,13 @@ def _csv_lines(text: str) -> list[int]:
     return starts[1:]
 
 
-def _prescan(path: Path, fmt: str) -> list[int] | None:
-    """Check UTF-8 (and, for JSONL, each line's JSON) with real line numbers; map rows to lines."""
+def _prescan(path: Path, fmt: str) -> tuple[list[int] | None, list[dict[str, object]] | None]:
+    """Check UTF-8 (and, for JSONL, each line's JSON) with real line numbers; map rows to lines.
+
+    Returns the JSON rows' line numbers, and the rows themselves for JSONL and CSV (read here with
+    the standard library: importing ``datasets`` costs seconds, and only Parquet needs it)."""
     if fmt == "parquet":
-        return None
+        return None, None
     data = path.read_bytes()
     if not data.strip():
         raise DataValidationError(f"{path}: the file is empty; add labeled rows (a 'text' column and at least 'strength')")
@@ -194,10 +199,9 @@ def _prescan(path: Path, fmt: str) -> list[int] | None:
         line = data[: e.start].count(b"\n") + 1
         raise DataValidationError(f"{path}: line {line}: not UTF-8; save the file as UTF-8") from e
     if fmt == "csv":
-        return _csv_lines(text)
-    if fmt != "json":
-        return None
-    lines = []
+        text = text.lstrip("\ufeff")
+        return _csv_lines(text), _read_csv(path, text)
+    lines, objects = [], []
     for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -208,7 +212,28 @@ def _prescan(path: Path, fmt: str) -> list[int] | None:
         if not isinstance(obj, dict):
             raise DataValidationError(f"{path}: line {n}: expected a JSON object per line, found {type(obj).__name__}")
         lines.append(n)
-    return lines
+        objects.append(obj)
+    return lines, objects
+
+
+def _read_csv(path: Path, text: str) -> list[dict[str, object]]:
+    """CSV rows as dicts (empty cells are ``None``, values stay text); a row with more cells than
+    the header is refused with its line."""
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[dict[str, object]] = []
+    try:
+        for r in reader:
+            if None in r:
+                raise DataValidationError(f"{path}: line {reader.line_num}: {len(reader.fieldnames or []) + len(r[None])} "  # type: ignore[index]
+                                          f"cells, the header has {len(reader.fieldnames or [])}; check that every row "
+                                          "has the same columns (quote cells that hold commas)")
+            rows.append({k: (None if v is None or v == "" else v) for k, v in r.items()})
+    except csv.Error as e:
+        raise DataValidationError(f"{path}: line {reader.line_num}: could not read it as CSV ({e}); fix the line") from e
+    return rows
 
 
 def _read_table(path: Path, fmt: str) -> list[dict[str, object]]:
@@ -229,17 +254,150 @@ def _read_table(path: Path, fmt: str) -> list[dict[str, object]]:
         return ds.to_list()
 
 
-def _norm_label(value: object, allowed: tuple[str, str]) -> str | None:
-    if value is None:
+_POSITIVE_HINTS = ("strong", "exceed", "promot", "yes", "high", "good", "top", "pass", "system", "true", "outstanding")
+
+
+@dataclass(frozen=True)
+class LabelCoding:
+    """How one label column's values become ours (``weak``/``strong`` or ``housekeeping``/``system``).
+
+    Values are compared with case and surrounding whitespace ignored (and inner runs of
+    whitespace folded). A value is ours when it is one of ``allowed``, or one the user mapped
+    (``values``: our label -> their values), or, with a ``threshold``, a number (``>=`` the
+    threshold is the positive label, ``allowed[1]``).
+
+    Example::
+
+        >>> c = LabelCoding("strength", ("weak", "strong"), {"strong": ("promoted-quality",), "weak": ("not",)})
+        >>> c(" Promoted-Quality "), c("not"), c("STRONG"), c(None)
+        ('strong', 'weak', 'strong', None)
+        >>> LabelCoding("strength", ("weak", "strong"), threshold=3.5)(4)
+        'strong'
+    """
+
+    label: str
+    allowed: tuple[str, str]
+    values: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    threshold: float | None = None
+
+    def _lookup(self) -> dict[str, str]:
+        out = {a: a for a in self.allowed}
+        for ours, theirs in self.values.items():
+            for v in theirs:
+                out[_fold(v)] = ours
+        return out
+
+    def __call__(self, value: object) -> str | None:
+        if value is None or (isinstance(value, float) and value != value):  # NaN from CSV
+            return None
+        if isinstance(value, str) and not value.strip():
+            return None
+        if self.threshold is not None:
+            x = _number(value)
+            if x is None:
+                raise ValueError(f"{self.label} value {value!r} is not a number (--label-threshold "
+                                 f"{self.label}={self.threshold:g} reads numeric ratings)")
+            return self.allowed[1] if x >= self.threshold else self.allowed[0]
+        ours = self._lookup().get(_fold(value))
+        if ours is None:
+            raise ValueError(f"unknown {self.label} value {value!r}")
+        return ours
+
+    def check_column(self, where: Callable[[int], str], column: str, values: Sequence[object]) -> None:
+        """Refuse, in one line, a column holding values this coding cannot read: the first bad row
+        (``where(i)`` names row ``i``), every value found, and the options that would read them."""
+        found: dict[str, int] = {}
+        first: tuple[int, str] | None = None
+        for i, v in enumerate(values):
+            try:
+                self(v)
+            except ValueError as e:
+                first = first or (i, str(e))
+            if v is not None and not (isinstance(v, float) and v != v) and str(v).strip():
+                found[str(v).strip()] = found.get(str(v).strip(), 0) + 1
+        if first is None:
+            return
+        listed = ", ".join(f"{v!r} ({n})" for v, n in sorted(found.items())[:12]) + (" ..." if len(found) > 12 else "")
+        raise DataValidationError(f"{where(first[0])}: {first[1]}; column {column!r} holds: {listed}; "
+                                  f"{self.suggest(list(found))}")
+
+    def suggest(self, found: Sequence[str]) -> str:
+        """The options that would read ``found``: a threshold for numbers, else a value mapping."""
+        numbers = [x for x in (_number(v) for v in found) if x is not None]
+        if found and len(numbers) == len(found):
+            mid = sorted(numbers)[len(numbers) // 2]
+            return (f"for numeric ratings pass --label-threshold {self.label}={mid:g} (ratings >= it read as "
+                    f"{self.allowed[1]})")
+        pos = [v for v in found if any(h in _fold(v) for h in _POSITIVE_HINTS) and _fold(v) not in self.allowed]
+        neg = [v for v in found if v not in pos and _fold(v) not in self.allowed]
+        parts = [f"--label-map {self.label}:{ours}={','.join(vs)}" for ours, vs in
+                 ((self.allowed[1], pos), (self.allowed[0], neg)) if vs]
+        return "map them to ours, e.g. " + " ".join(parts) + " (check which side each value belongs to)"
+
+
+def _fold(value: object) -> str:
+    return " ".join(str(value).split()).lower()
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
         return None
-    if isinstance(value, float) and value != value:  # NaN from CSV
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return None
-    s = str(value).strip().lower()
-    if s == "":
-        return None
-    if s not in allowed:
-        raise ValueError(f"unknown label {value!r} (expected {' or '.join(allowed)})")
-    return s
+    return x if x == x else None
+
+
+def parse_label_values(items: Sequence[str]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """``["strength:strong=promoted-quality,exceeds"]`` -> ``{"strength": {"strong": ("promoted-quality", "exceeds")}}``."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    allowed = {"strength": STRENGTH_LABELS, "framing": FRAMING_LABELS}
+    for item in items:
+        head, sep1, rest = item.partition(":")
+        ours, sep2, theirs = rest.partition("=")
+        head, ours = head.strip(), ours.strip().lower()
+        values = tuple(v.strip() for v in theirs.split(",") if v.strip())
+        if not (sep1 and sep2) or head not in allowed or ours not in allowed[head] or not values:
+            raise DataValidationError(
+                f"--label-map {item!r}: expected LABEL:OURS=THEIRS[,THEIRS...], e.g. "
+                "strength:strong=promoted-quality,exceeds or framing:system=platform (LABEL strength or framing)")
+        out.setdefault(head, {})
+        out[head][ours] = out[head].get(ours, ()) + values
+    return out
+
+
+def parse_label_thresholds(items: Sequence[str]) -> dict[str, float]:
+    """``["strength=3.5"]`` -> ``{"strength": 3.5}``: numeric ratings, ``>=`` the threshold is strong (or system)."""
+    out: dict[str, float] = {}
+    for item in items:
+        head, sep, num = item.partition("=")
+        x = _number(num.strip()) if sep else None
+        if head.strip() not in ("strength", "framing") or x is None:
+            raise DataValidationError(f"--label-threshold {item!r}: expected LABEL=NUMBER with LABEL strength or "
+                                      "framing, e.g. strength=3.5 (ratings >= 3.5 read as strong)")
+        out[head.strip()] = x
+    return out
+
+
+def label_codings(label_values: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+                  thresholds: Mapping[str, float] | None = None) -> dict[str, LabelCoding]:
+    """One :class:`LabelCoding` per single-valued label (strength, framing); refuses a label given both ways."""
+    label_values, thresholds = dict(label_values or {}), dict(thresholds or {})
+    allowed = {"strength": STRENGTH_LABELS, "framing": FRAMING_LABELS}
+    unknown = sorted((set(label_values) | set(thresholds)) - set(allowed))
+    if unknown:
+        raise DataValidationError(f"label {unknown[0]!r} cannot be mapped; map values of strength or framing")
+    both = sorted(set(label_values) & set(thresholds))
+    if both:
+        raise DataValidationError(f"{both[0]}: pass either --label-map or --label-threshold for it, not both")
+    for head, m in label_values.items():
+        bad = sorted(set(m) - set(allowed[head]))
+        if bad:
+            raise DataValidationError(f"--label-map {head}:{bad[0]}=...: {bad[0]!r} is not a {head} label "
+                                      f"(ours: {' or '.join(allowed[head])})")
+    return {h: LabelCoding(h, a, {k: tuple(v) for k, v in label_values.get(h, {}).items()}, thresholds.get(h))
+            for h, a in allowed.items()}
 
 
 def _norm_moves(value: object) -> tuple[str, ...] | None:
@@ -263,7 +421,9 @@ def _norm_moves(value: object) -> tuple[str, ...] | None:
 
 
 def load_labeled(paths: Sequence[Path | str], *, text_col: str = "text",
-                 label_cols: Mapping[str, str] | None = None, require: Sequence[str] = ()) -> LabeledDataset:
+                 label_cols: Mapping[str, str] | None = None, require: Sequence[str] = (),
+                 label_values: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+                 label_thresholds: Mapping[str, float] | None = None) -> LabeledDataset:
     """Load and validate labeled files into one :class:`LabeledDataset`.
 
     Args:
@@ -271,6 +431,15 @@ def load_labeled(paths: Sequence[Path | str], *, text_col: str = "text",
         text_col: the column holding the bullet text.
         label_cols: our label name -> the file's column (``{"strength": "verdict"}``).
         require: labels every row must carry (default none: partial labels are fine).
+        label_values: your values for our labels, per label:
+            ``{"strength": {"strong": ["promoted-quality", "exceeds"], "weak": ["not"]}}``.
+            Case and surrounding whitespace are ignored; our own names are always understood.
+        label_thresholds: numeric ratings: ``{"strength": 3.5}`` reads ratings ``>= 3.5`` as strong.
+
+    Example::
+
+        >>> ds = load_labeled([Path("acme.csv")], text_col="bullet", label_cols={"strength": "verdict"},
+        ...                   label_values={"strength": {"strong": ["promoted-quality"], "weak": ["not"]}})  # doctest: +SKIP
 
     Raises:
         DataValidationError: naming the file, the line (or row) and the fix, for the first bad row.
@@ -278,9 +447,10 @@ def load_labeled(paths: Sequence[Path | str], *, text_col: str = "text",
     if isinstance(paths, (str, Path)):
         raise TypeError("load_labeled() takes a list of paths; wrap one path in a list")
     label_cols = dict(label_cols or {})
+    codings = label_codings(label_values, label_thresholds)
     out: LabeledDataset | None = None
     for p in paths:
-        ds = _load_one(Path(p), text_col, label_cols, tuple(require))
+        ds = _load_one(Path(p), text_col, label_cols, tuple(require), codings)
         out = ds if out is None else out.concat(ds)
     if out is None:
         raise DataValidationError("no data files given; pass at least one JSONL, CSV or Parquet file")
@@ -293,7 +463,8 @@ def load_labeled(paths: Sequence[Path | str], *, text_col: str = "text",
     return out
 
 
-def _load_one(path: Path, text_col: str, label_cols: dict[str, str], require: tuple[str, ...]) -> LabeledDataset:
+def _load_one(path: Path, text_col: str, label_cols: dict[str, str], require: tuple[str, ...],
+              codings: dict[str, LabelCoding]) -> LabeledDataset:
     if not path.exists():
         raise DataValidationError(f"{path}: no such file; check the path")
     if path.is_dir():
@@ -302,10 +473,11 @@ def _load_one(path: Path, text_col: str, label_cols: dict[str, str], require: tu
     if fmt is None:
         raise DataValidationError(f"{path}: unknown file type {path.suffix!r}; use .jsonl, .csv or .parquet")
     try:
-        json_lines = _prescan(path, fmt)
+        json_lines, rows = _prescan(path, fmt)
     except PermissionError as e:
         raise DataValidationError(f"{path}: cannot read it (permission denied); fix its permissions") from e
-    rows = _read_table(path, fmt)
+    if rows is None:
+        rows = _read_table(path, fmt)
     if not rows:
         raise DataValidationError(f"{path}: the file has no rows; add labeled rows")
     columns = set(rows[0])
@@ -326,6 +498,10 @@ def _load_one(path: Path, text_col: str, label_cols: dict[str, str], require: tu
         if col_of[lab] not in columns:
             raise DataValidationError(f"{path}: missing column {col_of[lab]!r} (found: {', '.join(sorted(columns))}); "
                                       f"pass --label-col {lab}=COLUMN")
+    for lab in ("strength", "framing"):  # every value readable, or one line naming them all and a fix
+        if col_of[lab] in columns:
+            codings[lab].check_column(lambda i: f"{path}: {_line_of(fmt, i, json_lines)}", col_of[lab],
+                                      [r.get(col_of[lab]) for r in rows])
     # every other column is kept for slicing (`evaluate --by COLUMN`), the known ones first
     skip = {text_col, *col_of.values(), "id", "text"}
     extra = sorted(c for c in columns - skip - set(META_COLUMNS) if isinstance(c, str))
@@ -343,11 +519,11 @@ def _load_one(path: Path, text_col: str, label_cols: dict[str, str], require: tu
             raise DataValidationError(f"{where}: text is {len(text):,} characters (limit {MAX_TEXT_CHARS:,}); "
                                       "a row is one bullet; split or remove it")
         try:
-            strength = _norm_label(r.get(col_of["strength"]), STRENGTH_LABELS)
-            framing = _norm_label(r.get(col_of["framing"]), FRAMING_LABELS)
+            strength = codings["strength"](r.get(col_of["strength"]))
+            framing = codings["framing"](r.get(col_of["framing"]))
             moves = _norm_moves(r.get(col_of["moves"])) if col_of["moves"] in columns else None
         except ValueError as e:
-            raise DataValidationError(f"{where}: {e}; fix the label by LABELS.md") from e
+            raise DataValidationError(f"{where}: {e}; fix the label (the rubric: `packetlens rubric`)") from e
         for lab, val in (("strength", strength), ("framing", framing), ("moves", moves)):
             if lab in require and val is None:
                 raise DataValidationError(f"{where}: no {lab} label; every row needs one here")

@@ -24,7 +24,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -289,7 +289,7 @@ class OnnxEmbedder:
     """
 
     def __init__(self, source: EmbeddingSource, *, cache_dir: Path | None = None,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32, progress=None) -> None:  # noqa: ANN001 - a packetlens.progress.Progress
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -300,7 +300,10 @@ class OnnxEmbedder:
         onnx_path = self.cache_dir / "onnx" / f"{self.identity.weights_sha256[:24]}" / "model.onnx"
         remove_leftovers(onnx_path.parent, ".export")  # partial exports of killed processes
         if not onnx_path.is_file():
-            export_onnx(source, onnx_path)
+            from packetlens.progress import as_progress
+
+            with as_progress(progress).step(f"exporting {source.name} to ONNX (once per cache)"):
+                export_onnx(source, onnx_path)
         self.onnx_path = onnx_path
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
@@ -492,18 +495,32 @@ class CachedEmbedder:
         return out
 
 
+def encode_in_chunks(embedder: Embedder, texts: Sequence[str], advance: Callable[[int], None] | None = None,
+                     chunk: int = 256) -> np.ndarray:
+    """``embedder.encode(texts)`` a chunk at a time, calling ``advance(len(chunk))`` after each."""
+    parts = []
+    for start in range(0, len(texts), chunk):
+        part = list(texts[start:start + chunk])
+        parts.append(embedder.encode(part))
+        if advance is not None:
+            advance(len(part))
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.identity.dimension), np.float32)
+
+
 def load_embedder(name_or_path: str | os.PathLike[str] | None = None, *,
                   backend: Backend = "onnx", cache_dir: Path | None = None,
                   use_vector_cache: bool = True,
-                  max_cached_vectors: int = DEFAULT_MAX_CACHED_VECTORS) -> Embedder:
+                  max_cached_vectors: int = DEFAULT_MAX_CACHED_VECTORS, progress=None) -> Embedder:  # noqa: ANN001
     """Build an embedder for a model directory.
 
     Args:
         name_or_path: see :func:`resolve_embedding`.
         backend: ``"onnx"`` (scoring; no torch at run time) or ``"sentence-transformers"`` (training).
         cache_dir: the cache for the ONNX export and the vector cache; default :func:`default_cache_dir`.
-        use_vector_cache: put a :class:`VectorCache` in front of the backend.
+        use_vector_cache: put a :class:`VectorCache` in front of the backend; ``False`` writes no
+            vector to disk (the ONNX export and the weights hash are still cached: no text in them).
         max_cached_vectors: the most vectors that cache keeps.
+        progress: a :class:`packetlens.progress.Progress` for the one-time ONNX export.
 
     Raises:
         EmbeddingModelError: the embedding directory is missing or incomplete.
@@ -513,15 +530,38 @@ def load_embedder(name_or_path: str | os.PathLike[str] | None = None, *,
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     if backend not in ("onnx", "sentence-transformers"):
         raise ValueError(f"backend must be 'onnx' or 'sentence-transformers', got {backend!r}")
-    inner: Embedder
-    try:
-        if backend == "onnx":
-            inner = OnnxEmbedder(source, cache_dir=cache_dir)
-        else:
-            inner = SentenceTransformerEmbedder(source, cache_dir=cache_dir)
-    except OSError as e:  # the ONNX export is written into the cache directory
-        raise CacheError(f"{cache_dir}: cannot use the cache directory ({e.strerror or e}); pass a writable "
-                         "--cache-dir or set PACKETLENS_CACHE_DIR") from e
-    if use_vector_cache:
-        return CachedEmbedder(inner, VectorCache(cache_dir / "vectors.sqlite", max_rows=max_cached_vectors))
-    return inner
+
+    def make() -> Embedder:
+        try:
+            if backend == "onnx":
+                return OnnxEmbedder(source, cache_dir=cache_dir, progress=progress)
+            return SentenceTransformerEmbedder(source, cache_dir=cache_dir)
+        except OSError as e:  # the ONNX export is written into the cache directory
+            raise CacheError(f"{cache_dir}: cannot use the cache directory ({e.strerror or e}); pass a writable "
+                             "--cache-dir or set PACKETLENS_CACHE_DIR") from e
+
+    if use_vector_cache:  # the backend starts on the first text the cache lacks (a warm call needs none)
+        try:
+            identity = embedding_identity(source, cache_dir)
+            cache = VectorCache(cache_dir / "vectors.sqlite", max_rows=max_cached_vectors)
+        except OSError as e:
+            raise CacheError(f"{cache_dir}: cannot use the cache directory ({e.strerror or e}); pass a writable "
+                             "--cache-dir or set PACKETLENS_CACHE_DIR") from e
+        return CachedEmbedder(_LazyEmbedder(identity, make), cache)
+    return make()
+
+
+class _LazyEmbedder:
+    """An embedder built on its first ``encode``: starting onnxruntime costs about a second."""
+
+    def __init__(self, identity: EmbeddingIdentity, make: Callable[[], Embedder]) -> None:
+        self.identity = identity
+        self._make = make
+        self._inner: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            if self._inner is None:
+                self._inner = self._make()
+        return self._inner.encode(texts)

@@ -138,11 +138,13 @@ def format_evaluation(report: dict[str, object]) -> str:
 
 
 def audit(ds: LabeledDataset, *, heads: Sequence[str] = ("strength", "framing"), embedder=None,  # noqa: ANN001
-          cache_dir: Path | None = None, config=None) -> list[dict[str, object]]:  # noqa: ANN001
+          cache_dir: Path | None = None, config=None, cache_vectors: bool = True,  # noqa: ANN001
+          progress=None) -> list[dict[str, object]]:  # noqa: ANN001
     """Rows whose label the out-of-fold model disagrees with, most likely wrong first (cleanlab).
 
     Returns one record per flagged (row, head): id, text, head, the given label, the label the
-    model suggests, P(given label) out-of-fold, and a rank (1 = most suspect).
+    model suggests, P(given label) out-of-fold, and a rank (1 = most suspect). A head the rows
+    do not label is skipped; ``cache_vectors=False`` writes no vector to disk.
     """
     from cleanlab.filter import find_label_issues
 
@@ -150,7 +152,7 @@ def audit(ds: LabeledDataset, *, heads: Sequence[str] = ("strength", "framing"),
     from packetlens.training import TrainConfig, train
 
     result = train(ds, out=None, config=config or TrainConfig(), embedder=embedder, cache_dir=cache_dir,
-                   bank_from_data=False)
+                   cache_vectors=cache_vectors, bank_from_data=False, progress=progress, base_option=None)
     flagged: list[dict[str, object]] = []
     for head in heads:
         if head not in result.oof:

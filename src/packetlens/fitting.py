@@ -9,7 +9,7 @@ out-of-fold decision values. :mod:`packetlens.training` builds the design matrix
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,10 +99,16 @@ class _FitPool:
         if n_jobs > 1 and sys.platform.startswith("linux"):
             self.pool = multiprocessing.get_context("fork").Pool(n_jobs)
 
-    def map(self, tasks: list[tuple[str, str, float, int]]) -> list[tuple[str, str, float, int, object]]:
-        if self.pool is None:
-            return [_run_fit(t) for t in tasks]
-        return self.pool.map(_run_fit, tasks, chunksize=1)
+    def map(self, tasks: list[tuple[str, str, float, int]],
+            advance: Callable[[int], None] | None = None) -> list[tuple[str, str, float, int, object]]:
+        """Run ``tasks``, results in task order; ``advance(1)`` after each fit."""
+        results = map(_run_fit, tasks) if self.pool is None else self.pool.imap(_run_fit, tasks, chunksize=1)
+        out = []
+        for r in results:
+            out.append(r)
+            if advance is not None:
+                advance(1)
+        return out
 
     def __enter__(self) -> _FitPool:
         return self
@@ -114,14 +120,15 @@ class _FitPool:
 
 
 def fit_heads(X, problems: dict[str, HeadProblem], *, C_grid: Sequence[float], one_se_rule: bool = True,  # noqa: ANN001
-              seed: int = 13, n_jobs: int = 2) -> dict[str, tuple[FittedHead, np.ndarray, dict[str, object]]]:
+              seed: int = 13, n_jobs: int = 2,
+              advance: Callable[[int], None] | None = None) -> dict[str, tuple[FittedHead, np.ndarray, dict[str, object]]]:
     """For each head: choose C by grouped CV, fit on all its rows, Platt-calibrate out-of-fold.
 
     The grid is walked from the largest C down, in rounds: the first round cross-validates the two
     largest values for every head; a head goes on to the next smaller C only while that could still
     be chosen (:func:`needs_smaller_C`), and a head whose C is settled gets its final fit in the
     next round. All fits of a round run in ``n_jobs`` worker processes (:class:`_FitPool`); the
-    result does not depend on ``n_jobs``. Returns ``head -> (fitted head, calibrated out-of-fold
+    result does not depend on ``n_jobs``. ``advance(1)`` is called after each fit (progress). Returns ``head -> (fitted head, calibrated out-of-fold
     P(positive), CV record)``.
     """
     from packetlens.metrics import macro_f1, roc_auc
@@ -149,7 +156,7 @@ def fit_heads(X, problems: dict[str, HeadProblem], *, C_grid: Sequence[float], o
                 tasks = [("cv", h, C, k) for h, Cs in todo.items() for C in Cs
                          for k in range(int(problems[h].folds.max()) + 1)]
                 tasks += [("final", h, C, -1) for h, (C, _) in settled.items() if h not in models]
-                for kind, h, C, k, z in pool.map(tasks):
+                for kind, h, C, k, z in pool.map(tasks, advance):
                     if kind == "final":
                         models[h] = z
                         continue

@@ -29,27 +29,30 @@ _I = re.compile(r"\b(I|my|me)\b")
 _DIGIT = re.compile(r"\d")
 
 
-def hints_for(text: str, strength: HeadScore, framing: HeadScore, moves: dict[str, float],
+def hints_for(text: str, strength: HeadScore, framing: HeadScore | None, moves: dict[str, float],
               *, max_hints: int = 3) -> tuple[str, ...]:
-    """Up to ``max_hints`` hints, most useful first. A strong bullet gets at most one."""
+    """Up to ``max_hints`` hints, most useful first. A strong bullet gets at most one.
+
+    A head the model lacks (``framing`` ``None``, a move absent from ``moves``) gives no hint:
+    the model has nothing to say about it."""
     out: list[str] = []
     weak = strength.label == "weak"
     if weak:
         m = _VAGUE.search(text)
         if m:
             out.append(VAGUE_HINT.format(verb=m.group(1).lower()))
-        if _BURIED.search(text) and moves.get("second_order_leverage", 0) < 0.5:
+        if _BURIED.search(text) and moves.get("second_order_leverage", 1.0) < 0.5:
             out.append(BURIED_HINT)
         if _WE.search(text) and not _I.search(text):
             out.append(WE_HINT)
-        if _DIGIT.search(text) and moves.get("quantified_counterfactual", 0) < 0.5:
+        if _DIGIT.search(text) and moves.get("quantified_counterfactual", 1.0) < 0.5:
             out.append(VANITY_HINT)
-        if framing.label == "housekeeping":
+        if framing is not None and framing.label == "housekeeping":
             out.append(FRAMING_HINT)
     order = ["quantified_counterfactual", "second_order_leverage", "difficulty_named"]
     if moves.get("quantified_counterfactual", 0) >= 0.5:
         order.append("uncertainty_bounded")
     for move in order:
-        if moves.get(move, 0.0) < 0.5 and not (move == "quantified_counterfactual" and VANITY_HINT in out):
+        if move in moves and moves[move] < 0.5 and not (move == "quantified_counterfactual" and VANITY_HINT in out):
             out.append(HINTS[move])
     return tuple(out[: max_hints if weak else 1])

@@ -78,9 +78,15 @@ class PacketlensPyfunc(PythonModel):
     def load_context(self, context):  # noqa: ANN001 - MLflow's signature
         stay_offline()
         _refuse_deep_json()
+        import os
+        from pathlib import Path
+
         from packetlens.scorer import PacketScorer
 
-        self.scorer = PacketScorer.from_pretrained(context.artifacts["model_dir"])
+        # an entry point, like the CLI: the one place besides it that reads the cache setting
+        cache = os.environ.get("PACKETLENS_CACHE_DIR")
+        self.scorer = PacketScorer.from_pretrained(context.artifacts["model_dir"], cache_dir=Path(cache) if cache else None,
+                                                   cache_vectors=os.environ.get("PACKETLENS_NO_CACHE", "") in ("", "0"))
 
     def predict(self, context, model_input, params=None):  # noqa: ANN001
         import pandas as pd
@@ -91,7 +97,8 @@ class PacketlensPyfunc(PythonModel):
             rows.append({
                 "text": b.text,
                 "strength": b.strength.label, "p_strong": d["strength"]["p_strong"],
-                "framing": b.framing.label, "p_system": d["framing"]["p_system"],
+                "framing": b.framing.label if b.framing else None,
+                "p_system": d["framing"]["p_system"] if d["framing"] else None,
                 **{f"p_{m}": p for m, p in d["moves"].items()},
                 "exemplar": b.exemplar.text if b.exemplar else None,
                 "hints": " | ".join(b.hints),

@@ -60,7 +60,17 @@ def _verdict(b: BulletScore) -> str:
     return f"{b.strength.label}{'?' if b.strength.uncertain else ''}"
 
 
+NO_HEAD = "n/a"
+"""Shown where the model has no head for a label (it was trained without that label)."""
+
+
+def _framing(b: BulletScore) -> str:
+    return b.framing.label if b.framing is not None else f"framing {NO_HEAD}"
+
+
 def _moves_made(b: BulletScore) -> str:
+    if not b.moves:
+        return f"moves {NO_HEAD}"
     return ", ".join(MOVE_SHORT[m] for m in b.moves_present) or "none"
 
 
@@ -83,7 +93,7 @@ def to_table(report: PacketReport, *, color: bool = True, width: int | None = No
     table.add_column("moves", max_width=16)
     for b in report.bullets:
         style = "green" if b.strength.label == "strong" else "red"
-        verdict = Text(f"{_verdict(b)}\n{b.strength.p:.2f}\n{b.framing.label}", style=style)
+        verdict = Text(f"{_verdict(b)}\n{b.strength.p:.2f}\n{_framing(b)}", style=style)
         body = Text(b.text)
         for h in b.hints:
             body.append(f"\n→ {h}", style="yellow")
@@ -102,7 +112,7 @@ def to_markdown(report: PacketReport) -> str:
     out = [f"# packetlens: {_md_escape(report.path)}", "", f"**Packet score {report.score:.0f}/100.** {report.summary}", "",
            "| line | verdict | P(strong) | framing | moves | bullet | hints |", "|---|---|---|---|---|---|---|"]
     for b in report.bullets:
-        cells = [str(b.line), _verdict(b), f"{b.strength.p:.2f}", b.framing.label, _moves_made(b),
+        cells = [str(b.line), _verdict(b), f"{b.strength.p:.2f}", _framing(b), _moves_made(b),
                  b.text, "; ".join(b.hints)]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     out += ["", "## Weakest first, with a strong exemplar to learn from", ""]
@@ -163,21 +173,22 @@ def to_html(report: PacketReport) -> str:
     for b in report.weakest:
         parts.append(_bullet_html(b))
     parts.append("<p class=\"meta\">P(strong) is the calibrated probability that a calibration committee reads "
-                 "the bullet as strong (LABELS.md). A trailing ? marks a verdict inside the uncertain band.</p>")
+                 "the bullet as strong (the rubric: <code>packetlens rubric</code>). A trailing ? marks a verdict inside the uncertain band.</p>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
 def _bullet_html(b: BulletScore) -> str:
     e = html.escape
-    moves = "".join(f"<span class=\"{'on' if b.moves.get(m, 0) >= 0.5 else ''}\">{e(MOVE_SHORT[m])} "
-                    f"{b.moves.get(m, 0):.2f}</span>" for m in MOVES)
+    moves = "".join(f"<span class=\"{'on' if b.moves[m] >= 0.5 else ''}\">{e(MOVE_SHORT[m])} "
+                    f"{b.moves[m]:.2f}</span>" if m in b.moves else f"<span>{e(MOVE_SHORT[m])} {NO_HEAD}</span>"
+                    for m in MOVES)
     hints = "".join(f"<li>{e(h)}</li>" for h in b.hints)
     ex = (f"<div class=\"ex\"><b>A strong bullet on nearby work:</b> {e(b.exemplar.text)}</div>"
           if b.exemplar and b.strength.label == "weak" else "")
     section = f" · {e(b.section)}" if b.section else ""
     return (f"<div class=\"bullet {e(b.strength.label)}\"><div class=\"meta\"><span class=\"verdict\">"
             f"{e(_verdict(b))}</span> · line {b.line}{section} · P(strong) {b.strength.p:.2f}"
-            f"<span class=\"bar\"><i style=\"width:{b.strength.p * 100:.0f}%\"></i></span> · {e(b.framing.label)}</div>"
+            f"<span class=\"bar\"><i style=\"width:{b.strength.p * 100:.0f}%\"></i></span> · {e(_framing(b))}</div>"
             f"<div class=\"text\">{e(b.text)}</div><div class=\"moves\">{moves}</div>"
             f"{'<ul class=hints>' + hints + '</ul>' if hints else ''}{ex}</div>")

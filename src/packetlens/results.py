@@ -11,7 +11,10 @@ MOVES: tuple[str, ...] = (
     "difficulty_named",
     "uncertainty_bounded",
 )
-"""The four strong moves of LABELS.md, in the order every output uses."""
+"""The four strong moves of the rubric (RUBRIC.md, ``packetlens rubric``), in the order every output uses."""
+
+HEADS: tuple[str, ...] = ("strength", "framing", *MOVES)
+"""Every head a model can have, in output order; a trained model has those its labels allowed."""
 
 STRENGTH_LABELS: tuple[str, str] = ("weak", "strong")
 FRAMING_LABELS: tuple[str, str] = ("housekeeping", "system")
@@ -57,8 +60,9 @@ class BulletScore:
         text: the bullet as scored (markup removed).
         line: 1-based line where the bullet starts in its source (0 when scored from a list).
         strength: ``weak``/``strong`` with P(strong).
-        framing: ``housekeeping``/``system`` with P(system).
-        moves: move name -> probability, in :data:`MOVES` order.
+        framing: ``housekeeping``/``system`` with P(system); ``None`` when the model has no framing head.
+        moves: move name -> probability, in :data:`MOVES` order, for the move heads the model has
+            (a move the model lacks is absent here and ``null`` in JSON).
         exemplar: the nearest strong exemplar, or ``None`` when the bank is empty.
         hints: short, concrete advice naming what is missing.
         index: position in the packet (0-based).
@@ -68,7 +72,7 @@ class BulletScore:
     text: str
     line: int
     strength: HeadScore
-    framing: HeadScore
+    framing: HeadScore | None
     moves: dict[str, float]
     exemplar: Exemplar | None
     hints: tuple[str, ...] = ()
@@ -91,8 +95,8 @@ class BulletScore:
             "line": self.line,
             "text": self.text,
             "strength": {"label": self.strength.label, "p_strong": _r(self.strength.p)},
-            "framing": {"label": self.framing.label, "p_system": _r(self.framing.p)},
-            "moves": {m: _r(self.moves.get(m, 0.0)) for m in MOVES},
+            "framing": None if self.framing is None else {"label": self.framing.label, "p_system": _r(self.framing.p)},
+            "moves": {m: _r(self.moves[m]) if m in self.moves else None for m in MOVES},
             "exemplar": self.exemplar.to_dict() if self.exemplar else None,
             "hints": list(self.hints),
             "uncertain": self.strength.uncertain,
@@ -105,6 +109,7 @@ class ModelInfo:
     name: str
     version: str
     embedding: str
+    heads: tuple[str, ...] = HEADS
 
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "version": self.version, "embedding": self.embedding}
@@ -136,8 +141,8 @@ class PacketReport:
 
     @property
     def missing_moves(self) -> tuple[str, ...]:
-        """Moves that no bullet of the packet makes."""
-        return tuple(m for m in MOVES if self.moves_present.get(m, 0) == 0)
+        """Moves that no bullet of the packet makes (among the moves the model has heads for)."""
+        return tuple(m for m in MOVES if m in self.model.heads and self.moves_present.get(m, 0) == 0)
 
     @property
     def weakest(self) -> tuple[BulletScore, ...]:
@@ -162,7 +167,8 @@ class PacketReport:
                 "score": round(self.score, 2),
                 "n_bullets": self.n_bullets,
                 "n_weak": self.n_weak,
-                "moves_present": {m: int(self.moves_present.get(m, 0)) for m in MOVES},
+                "moves_present": {m: int(self.moves_present.get(m, 0)) if m in self.model.heads else None
+                                  for m in MOVES},
                 "summary": self.summary,
             },
             "bullets": [b.to_dict() for b in self.bullets],

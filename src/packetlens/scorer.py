@@ -19,17 +19,19 @@ from pathlib import Path
 import numpy as np
 
 from packetlens.artifact import PacketModel, load_model
-from packetlens.embedding import DEFAULT_EMBEDDING, Embedder, load_embedder
+from packetlens.embedding import DEFAULT_EMBEDDING, Embedder, encode_in_chunks, load_embedder
 from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarIndex
 from packetlens.heads import HeadStack
 from packetlens.hints import hints_for
 from packetlens.parsing import Bullet, Format, parse_packet
 from packetlens.reading import read_text_file
-from packetlens.results import MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
+from packetlens.results import HEADS, MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
 
 MAX_WORDS = 200
 """Longer bullets are cut to this many words before scoring (the embedding reads 256 tokens)."""
+LARGE = 200
+"""From this many bullets, scoring shows the embedding's progress (a few seconds on 2 cores, cold)."""
 
 
 def default_model_dir() -> Path:
@@ -55,22 +57,28 @@ class PacketScorer:
         self.embedder = embedder
         self.index = ExemplarIndex(model.exemplars, model.exemplar_vectors)
         self._stack = HeadStack(list(model.heads.values()))
-        self.info = ModelInfo(model.name, model.version, model.embedding.name)
+        self.info = ModelInfo(model.name, model.version, model.embedding.name,
+                              tuple(h for h in HEADS if h in model.heads))
 
     @classmethod
     def from_pretrained(cls, model: str | os.PathLike[str] | None = None, *,
                         embedding: str | os.PathLike[str] | None = None,
                         cache_dir: Path | None = None, backend: str = "onnx",
-                        tracking_uri: str | None = None) -> PacketScorer:
+                        tracking_uri: str | None = None, cache_vectors: bool = True,
+                        progress=None) -> PacketScorer:  # noqa: ANN001
         """Load a model: ``None`` for the shipped default, a directory, or an MLflow model URI.
 
         Args:
             model: ``None``, a model directory, or ``models:/NAME@ALIAS`` / ``runs:/ID/model``.
             embedding: the sentence-transformers directory to embed with; default: the one the
                 model records (the packaged all-MiniLM-L6-v2 for the default model).
-            cache_dir: ONNX export + vector cache directory (default ``~/.cache/packetlens``).
+            cache_dir: ONNX export + vector cache + local copies of registered models
+                (default ``~/.cache/packetlens``). The library never reads an environment
+                variable for it; the CLI and the pyfunc pass ``$PACKETLENS_CACHE_DIR`` here.
             backend: ``"onnx"`` (fast, no torch) or ``"sentence-transformers"``.
             tracking_uri: the MLflow store for a ``models:/`` URI.
+            cache_vectors: ``False`` writes no bullet vector to disk (confidential text).
+            progress: a :class:`packetlens.progress.Progress` for the one-time ONNX export.
         """
         if model is None:
             directory = default_model_dir()
@@ -78,21 +86,30 @@ class PacketScorer:
                 raise ModelArtifactError(f"{directory}: no default model is shipped in this install; "
                                          "train one with `packetlens train data/bullets.jsonl`")
         elif str(model).startswith(("models:/", "runs:/")):
-            from packetlens.tracking import download_model
+            from packetlens.registry import local_model, registered_as
 
-            directory = download_model(str(model), tracking_uri=tracking_uri)
+            directory = local_model(str(model), tracking_uri=tracking_uri, cache_dir=cache_dir)
+            loaded = load_model(directory)
+            reg = registered_as(directory)
+            if reg is not None:  # a registered model is known by its registry name and version
+                loaded.name, loaded.version = reg.name, reg.version
+            return cls.from_model(loaded, embedding=embedding, cache_dir=cache_dir, backend=backend,
+                                  cache_vectors=cache_vectors, progress=progress)
         else:
             directory = Path(model)
-        return cls.from_model(load_model(directory), embedding=embedding, cache_dir=cache_dir, backend=backend)
+        return cls.from_model(load_model(directory), embedding=embedding, cache_dir=cache_dir, backend=backend,
+                              cache_vectors=cache_vectors, progress=progress)
 
     @classmethod
     def from_model(cls, model: PacketModel, *, embedding: str | os.PathLike[str] | None = None,
-                   cache_dir: Path | None = None, backend: str = "onnx") -> PacketScorer:
+                   cache_dir: Path | None = None, backend: str = "onnx", cache_vectors: bool = True,
+                   progress=None) -> PacketScorer:  # noqa: ANN001
         """A scorer for an already loaded model, with the embedding it records (or ``embedding``)."""
         if embedding is None:
             src = model.extra.get("embedding_source")
             embedding = None if model.embedding.name == DEFAULT_EMBEDDING or not src else str(src)
-        embedder = load_embedder(embedding, backend=backend, cache_dir=cache_dir)  # type: ignore[arg-type]
+        embedder = load_embedder(embedding, backend=backend, cache_dir=cache_dir,  # type: ignore[arg-type]
+                                 use_vector_cache=cache_vectors, progress=progress)
         return cls(model, embedder)
 
     def head_probas(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
@@ -116,7 +133,7 @@ class PacketScorer:
                             "for a whole packet use score_text() or score_file()")
         return self._score_bullets([Bullet(t, 0) for t in texts])
 
-    def _score_bullets(self, bullets: Sequence[Bullet]) -> list[BulletScore]:
+    def _score_bullets(self, bullets: Sequence[Bullet], progress=None) -> list[BulletScore]:  # noqa: ANN001
         for i, b in enumerate(bullets):
             if not isinstance(b.text, str):
                 raise TypeError(f"texts[{i}] is {type(b.text).__name__}, expected str")
@@ -127,7 +144,13 @@ class PacketScorer:
             texts.append(" ".join(words[:MAX_WORDS]) if len(words) > MAX_WORDS else b.text)
         if not texts:
             return []
-        vecs = self.embedder.encode(texts)
+        if progress is None or len(texts) < LARGE:
+            vecs = self.embedder.encode(texts)
+        else:
+            from packetlens.progress import as_progress
+
+            with as_progress(progress).step(f"embedding {len(texts)} bullets", total=len(texts)) as advance:
+                vecs = encode_in_chunks(self.embedder, texts, advance)
         p = self._probas(vecs, texts)
         lo, hi = self.model.abstain_band
         moves_of = [{m: float(p[m][i]) for m in MOVES if m in p} for i in range(len(bullets))]
@@ -135,9 +158,12 @@ class PacketScorer:
         exemplars = self.index.nearest_many(vecs, 1, prefer_moves=lacking)
         out = []
         for i, b in enumerate(bullets):
-            ps, pf = float(p["strength"][i]), float(p["framing"][i])
+            ps = float(p["strength"][i])
             strength = HeadScore("strong" if ps >= 0.5 else "weak", ps, lo < ps < hi)
-            framing = HeadScore("system" if pf >= 0.5 else "housekeeping", pf, lo < pf < hi)
+            framing = None  # a model without a framing head says nothing about framing
+            if "framing" in p:
+                pf = float(p["framing"][i])
+                framing = HeadScore("system" if pf >= 0.5 else "housekeeping", pf, lo < pf < hi)
             moves = moves_of[i]
             ex = exemplars[i]
             out.append(BulletScore(text=texts[i], line=b.line, strength=strength, framing=framing,
@@ -147,7 +173,7 @@ class PacketScorer:
         return out
 
     def score_file(self, path: str | os.PathLike[str], *, fmt: Format | None = None,
-                   name: str | None = None) -> PacketReport:
+                   name: str | None = None, progress=None) -> PacketReport:  # noqa: ANN001
         """Read a packet file (UTF-8, at most 5 MB), parse it and score each bullet.
 
         Args:
@@ -166,10 +192,14 @@ class PacketScorer:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"score_file() takes a path, got {type(path).__name__}")
         path = Path(path)
-        return self.score_text(read_text_file(path), fmt=fmt or packet_format(path.name), name=name or str(path))
+        return self.score_text(read_text_file(path), fmt=fmt or packet_format(path.name), name=name or str(path),
+                               progress=progress)
 
-    def score_text(self, text: str, *, fmt: Format = "auto", name: str = "<text>") -> PacketReport:
+    def score_text(self, text: str, *, fmt: Format = "auto", name: str = "<text>",
+                   progress=None) -> PacketReport:  # noqa: ANN001
         """Parse the text of a packet and score each bullet.
+
+        ``progress`` (a :class:`packetlens.progress.Progress`) shows the embedding of a large packet.
 
         Example::
 
@@ -179,7 +209,7 @@ class PacketScorer:
         if not isinstance(text, str):
             raise TypeError(f"score_text() takes the packet text as str, got {type(text).__name__}; "
                             "for a file use score_file()")
-        bullets = self._score_bullets(parse_packet(text, fmt))
+        bullets = self._score_bullets(parse_packet(text, fmt), progress)
         warnings = tuple(f"line {b.line}: bullet longer than {MAX_WORDS} words; scored its first {MAX_WORDS}"
                          for b in bullets if b.truncated)
         return build_report(name, bullets, self.info, warnings)

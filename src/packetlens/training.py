@@ -16,7 +16,7 @@ import datetime as _dt
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -26,14 +26,15 @@ import numpy as np
 from packetlens import __version__
 from packetlens.artifact import HEAD_LABELS, PacketModel, check_writable, save_model
 from packetlens.data import LabeledDataset, duplicate_groups, load_labeled
-from packetlens.embedding import Embedder, load_embedder
+from packetlens.embedding import Embedder, encode_in_chunks, load_embedder
 from packetlens.errors import DataValidationError, TrainingError
 from packetlens.exemplars import ExemplarRecord
 from packetlens.features import design_matrix, fit_transform_tfidf, principal_basis
 from packetlens.fitting import HeadProblem, fit_heads, fold_ids
 from packetlens.heads import LogisticHead
 from packetlens.metrics import head_metrics
-from packetlens.results import MOVES
+from packetlens.progress import Progress, as_progress
+from packetlens.results import HEADS, MOVES
 
 MIN_CLASS_ROWS = 8
 
@@ -173,6 +174,14 @@ class TrainResult:
     params: dict[str, object] = field(default_factory=dict)
     n_duplicate_rows: int = 0
     """Rows whose normalized text an earlier row had; CV keeps each with its copies."""
+    n_base: int = 0  # the first n_base rows of ``dataset`` are base rows; the rest are the user's
+    cache_dir: Path | None = None  # the cache training used; the registry gate scores through it too
+    cache_vectors: bool = True
+
+    @property
+    def own_index(self) -> np.ndarray:
+        """Row indices (into ``dataset``) of the user's own rows."""
+        return np.arange(self.n_base, len(self.dataset))
 
 
 def load_exemplars(paths: Sequence[Path]) -> list[ExemplarRecord]:
@@ -207,10 +216,19 @@ def _package_versions() -> dict[str, str]:
 def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
           config: TrainConfig | None = None, exemplar_files: Sequence[Path] = (),
           base_data: Sequence[Path] = (), embedder: Embedder | None = None,
-          cache_dir: Path | None = None, text_col: str = "text",
-          label_cols: dict[str, str] | None = None, bank_from_data: bool = True,
-          progress: Callable[[str], None] | None = None) -> TrainResult:
-    """Train every head on labeled rows and (if ``out`` is given) save the model directory.
+          cache_dir: Path | None = None, cache_vectors: bool = True, text_col: str = "text",
+          label_cols: dict[str, str] | None = None,
+          label_values: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+          label_thresholds: Mapping[str, float] | None = None, bank_from_data: bool = True,
+          progress: Progress | Callable[[str], None] | None = None,
+          base_option: str | None = "--base") -> TrainResult:
+    """Train the heads the labels allow and (if ``out`` is given) save the model directory.
+
+    A head is trained when some row carries its label: a strength-only file gives a model with a
+    strength head alone; with ``base_data`` the heads the file does not label are trained on the
+    base rows. ``strength`` is required (the packet score is built on it). Every refusal that
+    depends only on the rows (no strength label, a class with too few rows) comes before any
+    embedding.
 
     Args:
         data: the user's labeled files, or an already loaded :class:`LabeledDataset`.
@@ -220,44 +238,55 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         bank_from_data: the strong rows of ``data`` join the exemplar bank (a company's own
             strong bullets are the most topical models for its people).
         base_data: labeled files mixed in (the shipped data/ for ``--base``); their strong
-            rows do not join the bank (the shipped bank already covers them).
-        embedder: defaults to the sentence-transformers backend through the vector cache.
+            rows do not join the bank (the shipped bank already covers them). Out-of-fold
+            figures are reported on all rows and on the user's rows alone (``own_rows``).
+        embedder: defaults to the ONNX backend through the vector cache.
         cache_dir: ONNX export + vector cache directory.
-        text_col, label_cols: column mapping for the user's files.
-        progress: called with a short message at each stage (the CLI prints it to stderr).
+        cache_vectors: ``False`` writes no vector to disk (confidential text); the ONNX export
+            and the weights hash are still cached.
+        text_col, label_cols, label_values, label_thresholds: how the user's files are read
+            (:func:`~packetlens.data.load_labeled`).
+        progress: a :class:`~packetlens.progress.Progress`, or a callable given one message per stage.
+        base_option: the option that mixes in base data, named in refusals ("add rows or train
+            with --base"); ``None`` where the caller has none (``audit``).
 
     Raises:
         DataValidationError, TrainingError: with the file, row or class and the fix.
     """
     import time
 
-    say = progress or (lambda _m: None)
+    steps = as_progress(progress)
     config = (config or TrainConfig()).validate()
     if out is not None:
         check_writable(Path(out))
     if isinstance(data, LabeledDataset):
         user = data
     else:
-        say(f"reading {len(data)} file(s)")
-        user = load_labeled(list(data), text_col=text_col, label_cols=label_cols)
+        user = load_labeled(list(data), text_col=text_col, label_cols=label_cols, label_values=label_values,
+                            label_thresholds=label_thresholds)
     ds = user
     if base_data:
         ds = load_labeled(list(base_data)).concat(user)
         dup = len(set(ds.ids)) != len(ds.ids)
         if dup:  # a user row id equal to a shipped id: re-key the user's rows
             ds.ids = ds.ids[: len(ds) - len(user)] + [f"user:{i}" for i in user.ids]
-    _check_classes(ds)
+    n_base = len(ds) - len(user)
+    fix = f"add rows or train with {base_option}" if base_option and not base_data else "add rows"
+    _check_classes(ds, fix)
     data_hash = ds.content_hash()
     # folds keep a writer's rows together (group_col), pairs together, and copies of a text together
     groups, n_copies = duplicate_groups(ds.texts, fold_groups(ds, config.group_col, min_groups=config.n_folds))
     if n_copies:
-        say(f"{n_copies} row(s) repeat an earlier row's text (ignoring case, spacing and punctuation); "
-            "each stays in one fold with its copies")
+        with steps.step(f"{n_copies} row(s) repeat an earlier row's text (ignoring case, spacing and "
+                        "punctuation); each stays in one fold with its copies"):
+            pass
 
     t0 = time.perf_counter()
     if embedder is None:
-        say("loading the embedding model")
-        embedder = load_embedder(config.embedding, backend="sentence-transformers", cache_dir=cache_dir)
+        # the ONNX backend: the same vectors as sentence-transformers (cosine 1.0000, DESIGN.md) without
+        # importing torch once the export is cached; a cold cache exports it first (shown as a step)
+        embedder = load_embedder(config.embedding, backend="onnx", cache_dir=cache_dir,
+                                 use_vector_cache=cache_vectors, progress=steps)
     bank = load_exemplars(exemplar_files)
     bank += [ExemplarRecord(t, m or (), (user.meta.get("role") or [None] * len(user))[i],
                             (user.meta.get("work_type") or [None] * len(user))[i])
@@ -265,9 +294,9 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
              if s == "strong" and bank_from_data]
     seen: set[str] = set()
     bank = [r for r in bank if not (r.text in seen or seen.add(r.text))]
-    say(f"embedding {len(ds)} rows and {len(bank)} exemplars")
-    vecs = embedder.encode(ds.texts)
-    bank_vecs = embedder.encode([r.text for r in bank]) if bank else np.zeros((0, embedder.identity.dimension), np.float32)
+    with steps.step(f"embedding {len(ds)} rows and {len(bank)} exemplars", total=len(ds) + len(bank)) as advance:
+        vecs = encode_in_chunks(embedder, ds.texts, advance)
+        bank_vecs = encode_in_chunks(embedder, [r.text for r in bank], advance)
     embed_seconds = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -284,22 +313,20 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
     metrics: dict[str, dict[str, object]] = {}
     oof: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     problems: dict[str, HeadProblem] = {}
-    for head in ("strength", "framing", *MOVES):
+    for head in HEADS:
         labels = ds.labels_for(head)
         idx = np.array([i for i, v in enumerate(labels) if v is not None], dtype=int)
         if len(idx) == 0:
-            if head in ("strength", "framing"):
-                raise TrainingError(f"no row carries a {head} label; add a '{head}' column or train with --base")
-            say(f"skipping the {head} head: no row carries a moves label")
-            continue
+            continue  # no row carries this label: the model has no such head (checked above for strength)
         y = np.array([labels[i] for i in idx])
         folds = fold_ids([groups[i] for i in idx], min(config.n_folds, _max_folds(y)), config.seed)
         weighted = weights is not None and (config.weight_heads is None or head in config.weight_heads)
         problems[head] = HeadProblem(idx, y, folds, weights[idx] if weighted else None)
-    say(f"cross-validating and fitting {len(problems)} heads")
+    with steps.step(f"cross-validating and fitting {len(problems)} head(s)") as advance:
+        fitted_heads = fit_heads(X_all, problems, C_grid=config.C_grid, one_se_rule=config.one_se_rule,
+                                 seed=config.seed, advance=advance)
     d, n_terms = basis.shape[1], tfidf.n_terms
-    for head, (fitted, p_oof, record) in fit_heads(X_all, problems, C_grid=config.C_grid,
-                                                       one_se_rule=config.one_se_rule, seed=config.seed).items():
+    for head, (fitted, p_oof, record) in fitted_heads.items():
         coef, intercept, calib = fitted.coef, fitted.intercept, (fitted.calib_a, fitted.calib_b)
         coef_cues = np.zeros(0)
         if cues is not None:
@@ -313,7 +340,11 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         heads[head] = LogisticHead(head, *HEAD_LABELS[head], coef_emb=basis @ coef[:d],
                                    coef_tfidf=coef[d:d + n_terms], intercept=intercept,
                                    calib_a=calib[0], calib_b=calib[1], C=fitted.C, coef_cues=coef_cues)
-        metrics[head] = {**head_metrics(problems[head].y, p_oof), **record}
+        y = problems[head].y
+        metrics[head] = {**head_metrics(y, p_oof), **record}
+        own = problems[head].idx >= n_base
+        if own.any():  # the same out-of-fold scores, on the user's rows alone
+            metrics[head]["own_rows"] = head_metrics(y[own], p_oof[own])
         oof[head] = (problems[head].idx, p_oof)
     fit_seconds = time.perf_counter() - t1
 
@@ -322,9 +353,14 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
         "training_data_sha256": data_hash,
         "n_training_rows": len(ds),
         "n_duplicate_rows": n_copies,
+        "n_own_rows": len(user),
+        "base_rows": n_base,
+        "sources": sorted({str(s) for s in user.sources}),
         "package_versions": _package_versions(),
         "train_config": _jsonable(asdict(config)),
     }
+    if label_values or label_thresholds:
+        extra["label_values"] = _jsonable({"map": dict(label_values or {}), "threshold": dict(label_thresholds or {})})
     if config.embedding is not None:
         extra["embedding_source"] = str(config.embedding)
     model = PacketModel(name=config.name, version=config.version, embedding=embedder.identity,
@@ -333,15 +369,15 @@ def train(data: Sequence[Path] | LabeledDataset, *, out: Path | None = None,
                         metrics=_jsonable(metrics), extra=extra)
     from packetlens.card import model_card
 
-    model.card = model_card(model, ds)
+    model.card = model_card(model, ds, n_base=n_base)
     model_dir = None
     if out is not None:
-        say(f"saving the model to {out}")
         model_dir = save_model(model, Path(out))
+    params = {**asdict(config), "n_rows": len(ds), "n_own_rows": len(user), "n_base_rows": n_base,
+              "n_exemplars": len(bank), "heads": ",".join(heads)}
     return TrainResult(model, model_dir, metrics, oof, ds, config, data_hash, embed_seconds, fit_seconds,
-                       params=_jsonable({**asdict(config), "n_rows": len(ds), "n_exemplars": len(bank),
-                                         "n_duplicate_rows": n_copies}),
-                       n_duplicate_rows=n_copies)
+                       params=_jsonable({**params, "n_duplicate_rows": n_copies}), n_duplicate_rows=n_copies,
+                       n_base=n_base, cache_dir=cache_dir, cache_vectors=cache_vectors)
 
 
 def row_weights(ds: LabeledDataset) -> np.ndarray | None:
@@ -366,8 +402,12 @@ def _max_folds(y: np.ndarray) -> int:
     return max(2, min(int(np.sum(y == 0)), int(np.sum(y == 1))))
 
 
-def _check_classes(ds: LabeledDataset) -> None:
-    for head in ("strength", "framing", *MOVES):
+def _check_classes(ds: LabeledDataset, fix: str) -> None:
+    """Refuse, before any embedding, rows that cannot train a strength head or have a class too small."""
+    if all(s is None for s in ds.strength):
+        raise TrainingError(f"no row carries a strength label; add a 'strength' column (or map yours: "
+                            f"--label-col strength=COLUMN); {fix}")
+    for head in HEADS:
         labels = [v for v in ds.labels_for(head) if v is not None]
         if not labels:
             continue
@@ -376,7 +416,7 @@ def _check_classes(ds: LabeledDataset) -> None:
             if count < MIN_CLASS_ROWS:
                 what = f"{head}={cls}" if head in ("strength", "framing") else f"move {head} ({'present' if cls == pos else 'absent'})"
                 raise TrainingError(f"{what} has {count} labeled row(s); each class needs at least "
-                                    f"{MIN_CLASS_ROWS}; add rows or train with --base")
+                                    f"{MIN_CLASS_ROWS}; {fix}")
 
 
 def _jsonable(obj: object) -> object:
