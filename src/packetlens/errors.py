@@ -33,3 +33,7 @@ class TrainingError(PacketlensError, ValueError):
 
 class TrackingError(PacketlensError, RuntimeError):
     """The MLflow tracking store or registry cannot be used."""
+
+
+class SettingsError(PacketlensError, ValueError):
+    """An option or a ``[tool.packetlens]`` setting has a value packetlens does not know."""

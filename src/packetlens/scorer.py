@@ -12,7 +12,8 @@ A scorer holds no per-call state, so one instance is safe to share across thread
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from packetlens.embedding import DEFAULT_EMBEDDING, Embedder, load_embedder
 from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarIndex
 from packetlens.heads import HeadStack
-from packetlens.hints import hints_for
+from packetlens.hints import fill_scaffold, hints_for, resolve_ignore, rewrite_scaffold
 from packetlens.parsing import Bullet, Format, parse_packet
 from packetlens.reading import read_text_file
 from packetlens.results import MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
@@ -108,17 +109,21 @@ class PacketScorer:
         return self._stack.proba(vecs, self.model.tfidf.transform(texts), self.model.embed_scale,
                                  cues, self.model.cue_scale)
 
-    def score(self, texts: Sequence[str]) -> list[BulletScore]:
-        """Score bullets. ``texts`` is a list of strings (a bare ``str`` is a TypeError)."""
+    def score(self, texts: Sequence[str], *, ignore: Collection[str] = ()) -> list[BulletScore]:
+        """Score bullets. ``texts`` is a list of strings (a bare ``str`` is a TypeError).
+
+        ``ignore`` silences hints by code or name (``["PL101", "no-leverage"]``; hints.RULES).
+        """
         if isinstance(texts, str):
             raise TypeError("score() takes a list of bullet strings; for one bullet pass [text], "
                             "for a whole packet use score_packet()")
-        return self._score_bullets([Bullet(t, 0) for t in texts])
+        return self._score_bullets([Bullet(t, 0) for t in texts], ignore)
 
-    def _score_bullets(self, bullets: Sequence[Bullet]) -> list[BulletScore]:
+    def _score_bullets(self, bullets: Sequence[Bullet], ignore: Collection[str] = ()) -> list[BulletScore]:
         for i, b in enumerate(bullets):
             if not isinstance(b.text, str):
                 raise TypeError(f"texts[{i}] is {type(b.text).__name__}, expected str")
+        ignored = resolve_ignore(ignore)
         texts, truncated = [], []
         for b in bullets:
             words = b.text.split()
@@ -132,20 +137,40 @@ class PacketScorer:
         moves_of = [{m: float(p[m][i]) for m in MOVES if m in p} for i in range(len(bullets))]
         lacking = [[m for m in MOVES if mv.get(m, 0.0) < 0.5] for mv in moves_of]
         exemplars = self.index.nearest_many(vecs, 1, prefer_moves=lacking)
+        hints, rewrites = [], []
+        for i in range(len(bullets)):
+            ps = float(p["strength"][i])
+            pf = float(p["framing"][i]) if "framing" in p else None
+            hs = hints_for(texts[i], ps, pf, moves_of[i], ignore=ignored)
+            hints.append(hs)
+            rewrites.append(rewrite_scaffold(texts[i], moves_of[i], hs) if ps < 0.5 else None)
+        fixed = self._p_if_fixed(rewrites)
         out = []
         for i, b in enumerate(bullets):
             ps, pf = float(p["strength"][i]), float(p["framing"][i])
             strength = HeadScore("strong" if ps >= 0.5 else "weak", ps, lo < ps < hi)
             framing = HeadScore("system" if pf >= 0.5 else "housekeeping", pf, lo < pf < hi)
-            moves = moves_of[i]
             ex = exemplars[i]
             out.append(BulletScore(text=texts[i], line=b.line, strength=strength, framing=framing,
-                                   moves=moves, exemplar=ex[0] if ex else None,
-                                   hints=hints_for(texts[i], strength, framing, moves),
-                                   index=i, section=b.section, truncated=truncated[i]))
+                                   moves=moves_of[i], exemplar=ex[0] if ex else None,
+                                   hints=tuple(h.message for h in hints[i]), index=i, section=b.section,
+                                   truncated=truncated[i], hint_details=hints[i], rewrite=rewrites[i],
+                                   p_if_fixed=fixed[i]))
         return out
 
-    def score_packet(self, packet: Path | str, *, fmt: Format = "auto", name: str | None = None) -> PacketReport:
+    def _p_if_fixed(self, rewrites: Sequence[str | None]) -> list[float | None]:
+        """P(strong) of each scaffold with neutral values in its slots (``None`` where there is none)."""
+        todo = [i for i, r in enumerate(rewrites) if r is not None]
+        out: list[float | None] = [None] * len(rewrites)
+        if todo:
+            filled = [fill_scaffold(rewrites[i]) for i in todo]  # type: ignore[arg-type]
+            p = self._probas(self.embedder.encode(filled), filled)["strength"]
+            for j, i in enumerate(todo):
+                out[i] = float(p[j])
+        return out
+
+    def score_packet(self, packet: Path | str, *, fmt: Format = "auto", name: str | None = None,
+                     ignore: Collection[str] = ()) -> PacketReport:
         """Parse and score a packet: a :class:`~pathlib.Path` is read, a ``str`` is the packet text."""
         if isinstance(packet, Path):
             text = read_text_file(packet)
@@ -159,7 +184,7 @@ class PacketScorer:
             name = name or "<text>"
         else:
             raise TypeError(f"score_packet() takes a Path or the packet text, got {type(packet).__name__}")
-        bullets = self._score_bullets(parse_packet(text, fmt))
+        bullets = [locate_hints(b, text) for b in self._score_bullets(parse_packet(text, fmt), ignore)]
         warnings = tuple(f"line {b.line}: bullet longer than {MAX_WORDS} words; scored its first {MAX_WORDS}"
                          for b in bullets if b.truncated)
         return build_report(name, bullets, self.info, warnings)
@@ -172,3 +197,23 @@ def build_report(name: str, bullets: Sequence[BulletScore], info: ModelInfo,
     present = {m: sum(b.moves.get(m, 0.0) >= 0.5 for b in bullets) for m in MOVES}
     return PacketReport(path=name, bullets=tuple(bullets), model=info, score=score,
                         moves_present=present, warnings=warnings)
+
+
+def locate_hints(bullet: BulletScore, source: str) -> BulletScore:
+    """Fill each hint's ``line`` / ``col`` with where its words stand in ``source`` (the packet text):
+    the first match at or after the bullet's line, else the bullet's first word."""
+    lines = source.splitlines()
+    start = max(bullet.line, 1)
+    first = lines[start - 1] if start <= len(lines) else ""
+    col0 = len(first) - len(first.lstrip(" \t-*+•0123456789.)>")) + 1
+    located = []
+    for h in bullet.hint_details:
+        line, col = start, col0
+        if h.words:
+            for k in range(start - 1, min(start + 11, len(lines))):
+                at = lines[k].lower().find(h.words.lower())
+                if at >= 0:
+                    line, col = k + 1, at + 1
+                    break
+        located.append(replace(h, line=line, col=col))
+    return replace(bullet, hint_details=tuple(located))
