@@ -190,7 +190,9 @@ def hints_for(text: str, p_strong: float, p_system: float | None, moves: Mapping
         add("PL104", C._HANDOFF)
     if f["hedged_no_result"]:
         add("PL105", C._HEDGE)
-    if f["mechanism_no_result"] and not f["effort_count"] and not f["before_after"]:
+    mech = C._MECHANISM.search(text)
+    if f["mechanism_no_result"] and not f["effort_count"] and not f["before_after"] and mech \
+            and not (_VAGUE.search(text) and mech.group(0).lower() in _VAGUE.search(text).group(0).lower()):
         add("PL106", C._MECHANISM)
     if f["tiny_delta"] and not f["harm_caused"]:
         add("PL107", C._FROM_TO if C._FROM_TO.search(text) else C._ARROW)
@@ -247,29 +249,24 @@ FILLED = {
     "second_order_leverage": "two other teams now build on it",
     "difficulty_named": "two earlier fixes had been rolled back",
     "uncertainty_bounded": "95% CI 3% to 5%",
-    "<your part>": "I",
-    "<what you built or changed>": "built",
+    "<what you did yourself>": "I wrote the change myself",
 }
 """Neutral values for the slots, used only to estimate how far fixing a bullet moves its score."""
 
 
 def rewrite_scaffold(text: str, moves: Mapping[str, float], hints: tuple[Hint, ...]) -> str:
-    """The bullet in the author's own words, with the missing slots marked in ``<angle brackets>``.
+    """The bullet in the author's own words, with the missing slots marked in ``<angle brackets>``:
+    one slot per missing move (the uncertainty slot only once there is a number), and first
+    ``<what you did yourself>`` when "we" hides the author (PL103).
 
     >>> rewrite_scaffold("Tuned the reranker weights.", {"quantified_counterfactual": 0.1,
     ...                  "second_order_leverage": 0.1, "difficulty_named": 0.9}, ())
     'Tuned the reranker weights: <metric> went from <before> to <after> on <sample> over <period>; <who> now builds on it.'
     """
     stem = text.strip().rstrip(".;:,!").strip()
-    codes = {h.code for h in hints}
-    if "PL101" in codes:
-        vague = next(h for h in hints if h.code == "PL101")
-        if vague.words and vague.start is not None:
-            stem = stem[:vague.start] + "<what you built or changed>" + stem[vague.start + len(vague.words):]
-    if "PL103" in codes:
-        stem = "<your part> " + stem[0].lower() + stem[1:] if stem else stem
-    slots = [SLOTS[m] for m in ("quantified_counterfactual", "second_order_leverage", "difficulty_named")
-             if moves.get(m, 1.0) < 0.5]
+    slots = ["<what you did yourself>"] if any(h.code == "PL103" for h in hints) else []
+    slots += [SLOTS[m] for m in ("quantified_counterfactual", "second_order_leverage", "difficulty_named")
+              if moves.get(m, 1.0) < 0.5]
     if moves.get("quantified_counterfactual", 0.0) >= 0.5 and moves.get("uncertainty_bounded", 1.0) < 0.5:
         slots.append(SLOTS["uncertainty_bounded"])
     if not slots:
@@ -282,6 +279,4 @@ def fill_scaffold(scaffold: str) -> str:
     out = scaffold
     for move, slot in SLOTS.items():
         out = out.replace(slot, FILLED[move])
-    for slot in ("<your part>", "<what you built or changed>"):
-        out = out.replace(slot, FILLED[slot])
-    return out
+    return out.replace("<what you did yourself>", FILLED["<what you did yourself>"])

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
 from packetlens.artifact import PacketModel, load_model
 from packetlens.embedding import DEFAULT_EMBEDDING, Embedder, load_embedder
 from packetlens.errors import ModelArtifactError
@@ -27,6 +29,9 @@ from packetlens.hints import fill_scaffold, hints_for, resolve_ignore, rewrite_s
 from packetlens.parsing import Bullet, Format, parse_packet
 from packetlens.reading import read_text_file
 from packetlens.results import MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
+
+if TYPE_CHECKING:
+    from packetlens.diffing import PacketDiff
 
 MAX_WORDS = 200
 """Longer bullets are cut to this many words before scoring (the embedding reads 256 tokens)."""
@@ -188,6 +193,14 @@ class PacketScorer:
         warnings = tuple(f"line {b.line}: bullet longer than {MAX_WORDS} words; scored its first {MAX_WORDS}"
                          for b in bullets if b.truncated)
         return build_report(name, bullets, self.info, warnings)
+
+    def diff(self, old: Path, new: Path, *, ignore: Collection[str] = ()) -> PacketDiff:
+        """Score two versions of a packet and match their bullets (:mod:`packetlens.diffing`)."""
+        from packetlens.diffing import diff_reports
+
+        a, b = self.score_packet(old, ignore=ignore), self.score_packet(new, ignore=ignore)
+        return diff_reports(a, b, self.embedder.encode([x.text for x in a.bullets]) if a.bullets else np.zeros((0, 1)),
+                            self.embedder.encode([x.text for x in b.bullets]) if b.bullets else np.zeros((0, 1)))
 
 
 def build_report(name: str, bullets: Sequence[BulletScore], info: ModelInfo,

@@ -7,7 +7,7 @@ from pathlib import Path
 from packetlens.errors import InputFileError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
-KNOWN = {"model", "format", "fail_under", "cache_dir", "tracking_uri"}
+KNOWN = {"model", "format", "fail_under", "cache_dir", "tracking_uri", "ignore"}
 
 
 def find_settings(start: Path) -> tuple[dict[str, object], Path | None]:
