@@ -20,6 +20,7 @@ fix-it hints.
 | PL109 | finding-no-fix | strength | a diagnosis with no fix and no effect |
 | PL110 | duties-not-outcome | strength | what you own or are responsible for, no change |
 | PL111 | buried-leverage | second_order_leverage | who built on it is in a sub-clause ("plus some tooling others used") |
+| PL112 | activity-not-outcome | strength | an activity (was on call, ran the weekly review, mentored, presented) and no result |
 | PL201 | no-before-after | quantified_counterfactual | the head says missing and the text has no before/after |
 | PL202 | no-leverage | second_order_leverage | the head says missing and the text names no one who built on it |
 | PL203 | no-difficulty | difficulty_named | the head says missing and the text names no failure, constraint or cause |
@@ -78,8 +79,9 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("PL109", "finding-no-fix", "strength", "a finding ({w}) with no fix or effect: say what changed after it"),
     Rule("PL110", "duties-not-outcome", "strength", "lists what you own ({w}), not what changed: name one outcome"),
     Rule("PL111", "buried-leverage", "second_order_leverage", "leverage buried in a sub-clause ({w}): lead with who built on it"),
+    Rule("PL112", "activity-not-outcome", "strength", "{w} names an activity, not an outcome: say what changed because of it"),
     Rule("PL201", "no-before-after", "quantified_counterfactual",
-         "no before/after: say what it was before and after, on how much traffic or data, over what period"),
+         "no before/after for {w}: say what it was before and after, on how much traffic or data, over what period"),
     Rule("PL202", "no-leverage", "second_order_leverage",
          "no one builds on it here: name who did (teams, launches, engineers) and what they could then do"),
     Rule("PL203", "no-difficulty", "difficulty_named",
@@ -140,6 +142,16 @@ _WE_WORD = re.compile(r"\b(we|we've|we're|our|us|the team|my team)\b", re.I)
 _DIFFICULTY_TEXT = re.compile(r"\b(outage|incident|silently|broke|broken|hard|tricky|despite|without (?:breaking|"
                               r"downtime|losing)|constraint|failed|failing|flaky|bug|race|deadlock|only \d|"
                               r"legacy|nobody|no one|after the|kept|unsolved|stuck)\b", re.I)
+_EFFORT_WORDS = re.compile(r"\b\d[\d,]*\+?\s(?:new |more |extra |additional )?(?:pull requests|prs|commits|tickets|"
+                           r"jiras|dashboards|docs|meetings|interviews|reviews|code reviews|bugs|issues|tests|"
+                           r"test cases|alerts|runbooks|slides|stories|story points|tasks|pages)\b", re.I)
+_ACTIVITY = re.compile(r"\b(?:was on[- ]call|on[- ]call for|ran the (?:weekly|daily|monthly|biweekly) [\w-]+(?: [\w-]+)?|"
+                       r"mentored [\w-]+(?: [\w-]+)?|presented (?:at|to) [\w-]+(?: [\w-]+)?|attended [\w-]+|"
+                       r"organi[sz]ed (?:the |a )?[\w-]+|hosted (?:the |a )?[\w-]+|participated in [\w-]+|"
+                       r"interviewed \d+ [\w-]+)", re.I)
+# the bullet's claim, named by PL201: its first words up to a clause break (at most six)
+_CLAIM = re.compile(r"^(?:[^,;:.()]|\.(?=\w)){1,80}?(?=[,;:(]|\.(?!\w)|$)|^(?:\S+\s+){5}\S+")
+_VERSION_WORDS = re.compile(r"\bv?\d+(?:\.\d+)+\s*(?:->|→|to)\s*v?\d+(?:\.\d+)*|\bv\d+(?:\.\d+)*\b")
 _COMPARISON = re.compile(r"->|→|=>|\b(?:vs\.?|versus|baseline|compared (?:to|with)|from \$?\d|was \$?\d|"
                          r"(?:up|down) \$?\d|[-+]\d[\d.]*\s?(?:%|pts?|pp|x)|\d+(?:\.\d+)?x (?:faster|cheaper|fewer|more|less))",
                          re.I)
@@ -181,9 +193,16 @@ def hints_for(text: str, p_strong: float, p_system: float | None, moves: Mapping
     if not result:
         if f["vague_verb"] or _VAGUE.search(text):
             add("PL101", _VAGUE if _VAGUE.search(text) else C._VAGUE)
-        if C._EFFORT.search(text) and not f["before_after"] and not f["change_by_amount"] \
+        if f["effort_count"] or _EFFORT_WORDS.search(text):
+            effort = _EFFORT_WORDS if _EFFORT_WORDS.search(text) else C._EFFORT
+        else:
+            effort = None
+        if effort is not None and effort.search(text) and not f["before_after"] and not f["change_by_amount"] \
                 and not _COMPARISON.search(text):
-            add("PL102", C._EFFORT)
+            add("PL102", effort)
+        if _ACTIVITY.search(text) and not f["ownership_duties"] and f["no_outcome_at_all"] \
+                and not re.search(r"\bnow\b", text, re.I):
+            add("PL112", _ACTIVITY)
     if f["we_hides_author"] and _WE_WORD.search(text):
         add("PL103", _WE_WORD)
     if f["handoff_no_result"]:
@@ -197,7 +216,7 @@ def hints_for(text: str, p_strong: float, p_system: float | None, moves: Mapping
     if f["tiny_delta"] and not f["harm_caused"]:
         add("PL107", C._FROM_TO if C._FROM_TO.search(text) else C._ARROW)
     if f["version_bump"] and not result and not f["result_verb"]:
-        add("PL108", C._VERSION)
+        add("PL108", _VERSION_WORDS if _VERSION_WORDS.search(text) else C._VERSION)
     if f["investigation_no_result"] and not f["handoff"]:
         add("PL109", C._INVESTIGATE)
     if f["ownership_duties"] and not result:
@@ -212,7 +231,7 @@ def hints_for(text: str, p_strong: float, p_system: float | None, moves: Mapping
 
     if missing("quantified_counterfactual") and not f["before_after"] and not f["change_by_amount"] \
             and not f["version_bump"] and not _COMPARISON.search(text):
-        add("PL201")
+        add("PL201", _CLAIM)
     if missing("second_order_leverage") and not f["leverage"] and not _BURIED.search(text) \
             and not _LEVERAGE_TEXT.search(text):
         add("PL202")
@@ -224,10 +243,10 @@ def hints_for(text: str, p_strong: float, p_system: float | None, moves: Mapping
             and not f["before_after"] and not _COMPARISON.search(text):
         add("PL301")
 
-    out = []
+    out: list[Hint] = []
     for code, w, s in cands:
-        if code in ignore:
-            continue
+        if code in ignore or (w and any(h.words and w.lower() in h.words.lower() for h in out)):
+            continue  # silenced, or about the same words as a hint before it
         r = RULES[code]
         msg = r.advice.format(w=f"'{w}'" if w else "").replace(" ()", "")
         out.append(Hint(code, r.name, r.head, msg, w, s))
