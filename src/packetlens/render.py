@@ -91,10 +91,11 @@ def clip(text: str, n: int) -> str:
 
 
 def to_jsonl(report: PacketReport) -> str:
-    """One line a bullet (its file in ``path``, ``type: bullet``), then one ``type: packet`` line."""
-    lines = [json.dumps({"type": "bullet", "path": report.path, **b.to_dict()}, ensure_ascii=False)
-             for b in report.bullets]
-    lines.append(json.dumps(report.summary_dict(), ensure_ascii=False))
+    """The packet's summary line first (``type: packet``), then one line a bullet (``type: bullet``),
+    each with the packet's file in ``path``."""
+    lines = [json.dumps(report.summary_dict(), ensure_ascii=False)]
+    lines += [json.dumps({"type": "bullet", "path": report.path, **b.to_dict()}, ensure_ascii=False)
+              for b in report.bullets]
     return "\n".join(lines) + "\n"
 
 
@@ -114,29 +115,35 @@ def to_table(report: PacketReport, *, color: bool = True, width: int | None = No
     width = max(int(width or 100), 20)
     console = Console(record=True, force_terminal=color, no_color=not color, width=width,
                       color_system="standard" if color else None, file=io.StringIO(), soft_wrap=False)
-    _summary_block(console, report, width)
-    if compact or width < NARROW:
+    compact = compact or width < NARROW
+    _summary_block(console, report, width, compact)
+    if compact:
         _compact_rows(console, report, width)
     else:
         _full_tables(console, report)
     return console.export_text(styles=color)
 
 
-def _summary_block(console, report: PacketReport, width: int) -> None:  # noqa: ANN001
+def _summary_block(console, report: PacketReport, width: int, compact: bool) -> None:  # noqa: ANN001
     from rich.text import Text
 
-    console.print(Text(_headline(report), style="bold"))
+    def show(t: Text) -> None:
+        if compact:
+            t.truncate(width, overflow="ellipsis")
+        console.print(t, no_wrap=compact, overflow="ellipsis" if compact else "fold")
+
+    show(Text(_headline(report), style="bold"))
     if not report.bullets:
         return
     fix = report.fix_first()
     if fix:
         console.print("Fix first:")
         for k, b in enumerate(fix, 1):
-            line = Text(f" {k}. line {b.line}: ", style="bold")
-            line.append(clip(b.text, max(width * 2 - 16, 40)))
-            line.append(f" ({_gain(report, b)})", style="dim")
-            console.print(line)
-    console.print(Text(f"Moves never used: {_never_used(report)}", style="red" if report.missing_moves else "green"))
+            line = Text(f" {k}. line {b.line} ", style="bold")
+            line.append(f"(+{report.score_gain(b):.1f} if fixed): ", style="dim")
+            line.append(b.text)
+            show(line)
+    show(Text(f"Moves never used: {_never_used(report)}", style="red" if report.missing_moves else "green"))
 
 
 def _compact_rows(console, report: PacketReport, width: int) -> None:  # noqa: ANN001
