@@ -102,7 +102,7 @@ def _expand(paths: list[str]) -> list[str]:
             found = sorted(str(f) for f in d.rglob("*") if f.is_file() and f.suffix.lower() in PACKET_SUFFIXES
                            and not any(part.startswith(".") for part in f.relative_to(d).parts))
             if not found:
-                raise _err(f"{p}: a directory with no packet files ({', '.join(PACKET_SUFFIXES)}); pass a file or another directory")
+                raise _err(f"{p}: is a directory with no packet files ({', '.join(PACKET_SUFFIXES)}); pass a file or another directory")
             out += found
         else:
             out.append(p)
