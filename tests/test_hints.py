@@ -3,7 +3,7 @@
 import pytest
 
 from packetlens.errors import SettingsError
-from packetlens.hints import RULES, resolve_ignore, rewrite_scaffold
+from packetlens.hints import RULES, hints_for, resolve_ignore, rewrite_scaffold
 
 
 def _one(scorer, text, **kw):
@@ -32,10 +32,18 @@ def test_a_named_api_with_consumers_is_not_told_to_name_a_system(default_scorer)
     assert not any("name the system" in h for h in b.hints) and "PL301" not in b.hint_codes
 
 
+OUTAGE = ("After the March outage, where a bad push silently zeroed 30% of payouts, I built the config canary: bad "
+          "pushes caught before reaching users went from 0 of 4 to 6 of 6 over two quarters, and three teams now gate "
+          "their pushes on it.")
+
+
 def test_a_named_difficulty_is_not_called_unnamed(default_scorer):
-    b = _one(default_scorer, "After the March outage, where a bad push silently zeroed 30% of merchant payouts for "
-                             "six hours, I added a canary stage to the payout pipeline.")
+    b = _one(default_scorer, OUTAGE)
     assert not any("difficulty" in h for h in b.hints) and "PL203" not in b.hint_codes
+    # the text check alone, on a bullet the heads call weak and missing every move
+    low = {m: 0.1 for m in ("quantified_counterfactual", "second_order_leverage", "difficulty_named", "uncertainty_bounded")}
+    assert "PL203" not in [h.code for h in hints_for(OUTAGE, 0.1, 0.1, low, max_hints=20)]
+    assert "PL203" in [h.code for h in hints_for("Added a config canary.", 0.1, 0.1, low, max_hints=20)]
 
 
 @pytest.mark.parametrize("text, code, words", [
