@@ -268,34 +268,43 @@ FILLED = {
     "second_order_leverage": "two other teams now build on it",
     "difficulty_named": "two earlier fixes had been rolled back",
     "uncertainty_bounded": "95% CI 3% to 5%",
-    "<what you did yourself>": "I wrote the change myself",
+    "we": "I wrote the change myself",
 }
-"""Neutral values for the slots, used only to estimate how far fixing a bullet moves its score."""
+"""Neutral values for the slots, used only to estimate how far a fix moves a bullet's score."""
+WE_SLOT = "<what you did yourself>"
+
+
+def _slots(moves: Mapping[str, float], hints: tuple[Hint, ...]) -> list[str]:
+    """The keys of :data:`FILLED` a scaffold marks, in order: ``we`` first when "we" hides the author,
+    then each missing move (uncertainty only once there is a before/after)."""
+    keys = ["we"] if any(h.code == "PL103" for h in hints) else []
+    keys += [m for m in ("quantified_counterfactual", "second_order_leverage", "difficulty_named")
+             if moves.get(m, 1.0) < 0.5]
+    if moves.get("quantified_counterfactual", 0.0) >= 0.5 and moves.get("uncertainty_bounded", 1.0) < 0.5:
+        keys.append("uncertainty_bounded")
+    return keys
+
+
+def _stem(text: str) -> str:
+    return text.strip().rstrip(".;:,!").strip()
 
 
 def rewrite_scaffold(text: str, moves: Mapping[str, float], hints: tuple[Hint, ...]) -> str:
     """The bullet in the author's own words, with the missing slots marked in ``<angle brackets>``:
-    one slot per missing move (the uncertainty slot only once there is a number), and first
-    ``<what you did yourself>`` when "we" hides the author (PL103).
+    first ``<what you did yourself>`` when "we" hides the author (PL103), then one slot per missing
+    move (the uncertainty slot only once there is a number).
 
     >>> rewrite_scaffold("Tuned the reranker weights.", {"quantified_counterfactual": 0.1,
     ...                  "second_order_leverage": 0.1, "difficulty_named": 0.9}, ())
     'Tuned the reranker weights: <metric> went from <before> to <after> on <sample> over <period>; <who> now builds on it.'
     """
-    stem = text.strip().rstrip(".;:,!").strip()
-    slots = ["<what you did yourself>"] if any(h.code == "PL103" for h in hints) else []
-    slots += [SLOTS[m] for m in ("quantified_counterfactual", "second_order_leverage", "difficulty_named")
-              if moves.get(m, 1.0) < 0.5]
-    if moves.get("quantified_counterfactual", 0.0) >= 0.5 and moves.get("uncertainty_bounded", 1.0) < 0.5:
-        slots.append(SLOTS["uncertainty_bounded"])
-    if not slots:
-        return stem + "."
-    return stem + ": " + "; ".join(slots) + "."
+    slots = [WE_SLOT if k == "we" else SLOTS[k] for k in _slots(moves, hints)]
+    return _stem(text) + (": " + "; ".join(slots) if slots else "") + "."
 
 
-def fill_scaffold(scaffold: str) -> str:
-    """The scaffold with neutral values in its slots: what a fixed bullet could read like."""
-    out = scaffold
-    for move, slot in SLOTS.items():
-        out = out.replace(slot, FILLED[move])
-    return out.replace("<what you did yourself>", FILLED["<what you did yourself>"])
+def first_fix(text: str, moves: Mapping[str, float], hints: tuple[Hint, ...]) -> str | None:
+    """The bullet with only the scaffold's first slot filled with a neutral value: what the first
+    fix reads like (``None`` when nothing is missing). Scoring it says how far that fix moves the
+    bullet; filling every slot lifts nearly every bullet to P(strong) ~1, which orders nothing."""
+    keys = _slots(moves, hints)
+    return f"{_stem(text)}: {FILLED[keys[0]]}." if keys else None

@@ -70,8 +70,8 @@ class BulletScore:
         section: the heading the bullet sits under, if any.
         hint_details: the hints as records: stable code, name, the head that justifies it, the words.
         rewrite: for a weak bullet, a scaffold in the author's words with the missing slots marked.
-        p_if_fixed: P(strong) of the scaffold with neutral values in its slots: how far fixing the
-            bullet could move it (``None`` for strong bullets).
+        p_if_fixed: P(strong) of the bullet with its first fix made (the scaffold's first slot filled
+            with a neutral value): how far that fix could move it (``None`` for strong bullets).
     """
 
     text: str
@@ -179,8 +179,8 @@ class PacketReport:
         return tuple(b for b in self.bullets if b.is_strong)
 
     def score_gain(self, bullet: BulletScore) -> float:
-        """Packet-score points that fixing ``bullet`` could add: its P(strong) once its scaffold's
-        slots are filled, minus its P(strong) now, over the number of bullets, times 100."""
+        """Packet-score points that the first fix of ``bullet`` could add: its P(strong) with that
+        fix made, minus its P(strong) now, over the number of bullets, times 100."""
         if bullet.p_if_fixed is None or not self.bullets:
             return 0.0
         return max(bullet.p_if_fixed - bullet.strength.p, 0.0) * 100 / self.n_bullets

@@ -25,7 +25,7 @@ from packetlens.embedding import DEFAULT_EMBEDDING, Embedder, load_embedder
 from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarIndex
 from packetlens.heads import HeadStack
-from packetlens.hints import fill_scaffold, hints_for, resolve_ignore, rewrite_scaffold
+from packetlens.hints import first_fix, hints_for, resolve_ignore, rewrite_scaffold
 from packetlens.parsing import Bullet, Format, parse_packet
 from packetlens.reading import read_text_file
 from packetlens.results import MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
@@ -142,14 +142,16 @@ class PacketScorer:
         moves_of = [{m: float(p[m][i]) for m in MOVES if m in p} for i in range(len(bullets))]
         lacking = [[m for m in MOVES if mv.get(m, 0.0) < 0.5] for mv in moves_of]
         exemplars = self.index.nearest_many(vecs, 1, prefer_moves=lacking)
-        hints, rewrites = [], []
+        hints, rewrites, fixes = [], [], []
         for i in range(len(bullets)):
             ps = float(p["strength"][i])
             pf = float(p["framing"][i]) if "framing" in p else None
             hs = hints_for(texts[i], ps, pf, moves_of[i], ignore=ignored)
             hints.append(hs)
-            rewrites.append(rewrite_scaffold(texts[i], moves_of[i], hs) if ps < 0.5 else None)
-        fixed = self._p_if_fixed(rewrites)
+            weak = ps < 0.5
+            rewrites.append(rewrite_scaffold(texts[i], moves_of[i], hs) if weak else None)
+            fixes.append(first_fix(texts[i], moves_of[i], hs) if weak else None)
+        fixed = self._p_if_fixed(fixes)
         out = []
         for i, b in enumerate(bullets):
             ps, pf = float(p["strength"][i]), float(p["framing"][i])
@@ -163,12 +165,12 @@ class PacketScorer:
                                    p_if_fixed=fixed[i]))
         return out
 
-    def _p_if_fixed(self, rewrites: Sequence[str | None]) -> list[float | None]:
-        """P(strong) of each scaffold with neutral values in its slots (``None`` where there is none)."""
-        todo = [i for i, r in enumerate(rewrites) if r is not None]
-        out: list[float | None] = [None] * len(rewrites)
+    def _p_if_fixed(self, fixes: Sequence[str | None]) -> list[float | None]:
+        """P(strong) of each bullet with its first fix made (``None`` where there is none)."""
+        todo = [i for i, r in enumerate(fixes) if r is not None]
+        out: list[float | None] = [None] * len(fixes)
         if todo:
-            filled = [fill_scaffold(rewrites[i]) for i in todo]  # type: ignore[arg-type]
+            filled = [fixes[i] for i in todo]
             p = self._probas(self.embedder.encode(filled), filled)["strength"]
             for j, i in enumerate(todo):
                 out[i] = float(p[j])
