@@ -149,8 +149,8 @@ _ACTIVITY = re.compile(r"\b(?:was on[- ]call|on[- ]call for|ran the (?:weekly|da
                        r"mentored [\w-]+(?: [\w-]+)?|presented (?:at|to) [\w-]+(?: [\w-]+)?|attended [\w-]+|"
                        r"organi[sz]ed (?:the |a )?[\w-]+|hosted (?:the |a )?[\w-]+|participated in [\w-]+|"
                        r"interviewed \d+ [\w-]+)", re.I)
-# the bullet's claim, named by PL201: its first words up to a clause break (at most six)
-_CLAIM = re.compile(r"^(?:[^,;:.()]|\.(?=\w)){1,80}?(?=[,;:(]|\.(?!\w)|$)|^(?:\S+\s+){5}\S+")
+# the bullet's claim, named by PL201: its words up to a clause break (80 characters at most), else its first six
+_CLAIM = re.compile(r"^(?:[^,;:.()]|\.(?=\w)){1,80}?(?=[,;:(]|\.(?!\w)|$)|^(?:\S+\s+){5}\S+|^\S+")
 _VERSION_WORDS = re.compile(r"\bv?\d+(?:\.\d+)+\s*(?:->|→|to)\s*v?\d+(?:\.\d+)*|\bv\d+(?:\.\d+)*\b")
 _COMPARISON = re.compile(r"->|→|=>|\b(?:vs\.?|versus|baseline|compared (?:to|with)|from \$?\d|was \$?\d|"
                          r"(?:up|down) \$?\d|[-+]\d[\d.]*\s?(?:%|pts?|pp|x)|\d+(?:\.\d+)?x (?:faster|cheaper|fewer|more|less))",
@@ -193,12 +193,8 @@ def hints_for(text: str, p_strong: float, p_system: float | None, moves: Mapping
     if not result:
         if f["vague_verb"] or _VAGUE.search(text):
             add("PL101", _VAGUE if _VAGUE.search(text) else C._VAGUE)
-        if f["effort_count"] or _EFFORT_WORDS.search(text):
-            effort = _EFFORT_WORDS if _EFFORT_WORDS.search(text) else C._EFFORT
-        else:
-            effort = None
-        if effort is not None and effort.search(text) and not f["before_after"] and not f["change_by_amount"] \
-                and not _COMPARISON.search(text):
+        effort = next((rx for rx in (_EFFORT_WORDS, C._EFFORT) if rx.search(text)), None)
+        if effort is not None and not f["before_after"] and not f["change_by_amount"] and not _COMPARISON.search(text):
             add("PL102", effort)
         if _ACTIVITY.search(text) and not f["ownership_duties"] and f["no_outcome_at_all"] \
                 and not re.search(r"\bnow\b", text, re.I):
@@ -248,7 +244,7 @@ def hints_for(text: str, p_strong: float, p_system: float | None, moves: Mapping
         if code in ignore or (w and any(h.words and w.lower() in h.words.lower() for h in out)):
             continue  # silenced, or about the same words as a hint before it
         r = RULES[code]
-        msg = r.advice.format(w=f"'{w}'" if w else "").replace(" ()", "")
+        msg = r.advice.format(w=f"'{w}'" if w else "this bullet")
         out.append(Hint(code, r.name, r.head, msg, w, s))
     return tuple(out[:max_hints])
 
