@@ -118,3 +118,9 @@ def default_scorer(cache_dir):
     from packetlens.scorer import PacketScorer
 
     return PacketScorer.from_pretrained(cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def example_report(default_scorer):
+    """examples/packet.md scored by the shipped model (a frozen record: safe to share)."""
+    return default_scorer.score_packet(ROOT / "examples" / "packet.md")

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -34,7 +35,7 @@ def test_help_and_version():
     assert r.exit_code == 0 and r.stdout.startswith("packetlens ")
 
 
-@pytest.mark.parametrize("cmd", ["score", "train", "evaluate", "audit", "info"])
+@pytest.mark.parametrize("cmd", ["score", "diff", "train", "evaluate", "audit", "info"])
 def test_every_command_has_help(cmd):
     r = invoke(cmd, "--help")
     assert r.exit_code == 0 and len(r.stdout) > 100
@@ -60,9 +61,11 @@ def test_score_json_matches_the_design_schema(env):
 
 def test_jsonl_markdown_html_and_stdin(env):
     r = invoke("score", "-", "--format", "jsonl", input=PACKET)
-    assert r.exit_code == 0 and len(r.stdout.strip().splitlines()) == 3
+    lines = [json.loads(x) for x in r.stdout.strip().splitlines()]
+    assert r.exit_code == 0 and [x["type"] for x in lines] == ["packet", "bullet", "bullet", "bullet"]
+    assert all(x["path"] == "<stdin>" for x in lines) and lines[0]["n_bullets"] == 3
     r = invoke("score", "-", "--format", "markdown", input=PACKET)
-    assert r.exit_code == 0 and "| line | verdict |" in r.stdout
+    assert r.exit_code == 0 and "## Fix first" in r.stdout and "## Strong bullets (1)" in r.stdout
     r = invoke("score", "-", "--format", "html", input=PACKET)
     assert r.exit_code == 0 and r.stdout.startswith("<!doctype html>") and "http" not in r.stdout.split("<body>")[0]
 
@@ -91,7 +94,7 @@ def test_pyproject_settings_are_read(env, cache_dir, monkeypatch):
     cache = VectorCache(cache_dir / "vectors.sqlite")
     assert not cache.get_many(identity, ["Tuned the reranker for the settings test."])
     r = invoke("score", "p.md")
-    assert r.exit_code == 1 and json.loads(r.stdout.splitlines()[0])["text"] == "Tuned the reranker for the settings test."
+    assert r.exit_code == 1 and json.loads(r.stdout.splitlines()[1])["text"] == "Tuned the reranker for the settings test."
     assert cache.get_many(identity, ["Tuned the reranker for the settings test."])  # the configured cache was used
 
 
@@ -168,3 +171,98 @@ def test_a_model_from_another_embedding_exits_2(env, tmp_path):
     (m / "config.json").write_text(_json.dumps(cfg))
     r = invoke("score", "-", "--model", str(m), input="- Tuned the reranker.\n")
     assert r.exit_code == 2 and "was trained on embedding" in r.stderr
+
+
+def test_score_takes_several_files_and_directories(env):
+    (env / "a.md").write_text(PACKET)
+    (env / "team").mkdir()
+    (env / "team" / "b.md").write_text("- Helped with on-call.\n- Tuned the reranker.\n")
+    (env / "team" / "c.txt").write_text("Merged 140 PRs.\n")
+    (env / "team" / "notes.json").write_text("{}")
+    r = invoke("score", "a.md", "team", "--format", "jsonl")
+    assert r.exit_code == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    packets = [x for x in lines if x["type"] == "packet"]
+    assert [p["path"] for p in packets] == ["a.md", "team/b.md", "team/c.txt"]
+    assert {x["path"] for x in lines if x["type"] == "bullet"} == {"a.md", "team/b.md", "team/c.txt"}
+    assert sum(x["type"] == "bullet" for x in lines) == sum(p["n_bullets"] for p in packets) == 6
+    r = invoke("score", "a.md", "team", "--format", "json")
+    assert r.exit_code == 2 and "takes one packet" in r.stderr
+    (env / "empty").mkdir()
+    r = invoke("score", "empty")
+    assert r.exit_code == 2 and "no packet files" in r.stderr
+
+
+def test_fail_under_on_a_packet_with_no_bullets_exits_2(env):
+    (env / "e.md").write_text("# Packet\n\n<!-- nothing yet -->\n")
+    r = invoke("score", "e.md", "--fail-under", "60")
+    assert r.exit_code == 2 and "no bullets to score" in r.stderr and "--fail-under 60" in r.stderr
+
+
+def test_line_and_github_formats(env):
+    import re
+
+    (env / "p.md").write_text(PACKET)
+    r = invoke("score", "p.md", "--format", "line")
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert all(re.match(r"^p\.md:\d+:\d+: (info|warning) PL\d{3} [a-z-]+: ", x) for x in lines), lines
+    assert lines[0].startswith("p.md:1:1: info PL000 packet-summary: packet score ")
+    assert any(x.startswith("p.md:5:10: warning PL102 effort-count: '140 PRs'") for x in lines), lines
+    assert not any(x.startswith("p.md:3:") for x in lines)  # the strong bullet (line 3) gets no finding
+    r = invoke("score", "p.md", "--format", "github")
+    gh = r.stdout.splitlines()
+    assert r.exit_code == 0 and gh[0].startswith("::notice file=p.md,line=1,title=packetlens PL000::packet score")
+    assert any(x.startswith("::warning file=p.md,line=5,col=10,title=packetlens PL102::effort-count") for x in gh)
+
+
+def test_ignore_option_and_setting(env):
+    (env / "p.md").write_text(PACKET)
+    base = invoke("score", "p.md", "--format", "line").stdout
+    assert "PL102" in base and "PL201" in base
+    r = invoke("score", "p.md", "--format", "line", "--ignore", "PL102", "--ignore", "no-before-after")
+    assert r.exit_code == 0 and "PL102" not in r.stdout and "PL201" not in r.stdout
+    (env / "pyproject.toml").write_text("[tool.packetlens]\nignore = [\"effort-count\"]\n")
+    r = invoke("score", "p.md", "--format", "line")
+    assert r.exit_code == 0 and "PL102" not in r.stdout and "PL201" in r.stdout
+    r = invoke("score", "p.md", "--ignore", "PL999")
+    assert r.exit_code == 2 and "unknown hint code 'PL999'" in r.stderr
+
+
+def test_table_honours_columns_and_compact(env, monkeypatch):
+    (env / "p.md").write_text(PACKET)
+    monkeypatch.setenv("COLUMNS", "64")
+    r = invoke("score", "p.md")
+    assert r.exit_code == 0 and max(len(x) for x in r.stdout.splitlines()) <= 64
+    assert r.stdout.index("packet score") < r.stdout.index("Weak bullets")
+    r = invoke("score", "p.md", "--compact")
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) <= 12
+
+
+def test_diff_two_versions(env):
+    from conftest import ROOT
+
+    r = invoke("diff", str(ROOT / "examples" / "packet.md"), str(ROOT / "examples" / "packet_v2.md"), "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["score_change"] == pytest.approx(d["new"]["score"] - d["old"]["score"], abs=0.02) and d["score_change"] > 0
+    improved = [c for c in d["changes"] if c["status"] == "improved"]
+    regressed = [c for c in d["changes"] if c["status"] == "regressed"]
+    assert any(c["old"]["text"] == "Tuned the reranker weights and improved relevance." for c in improved)
+    assert any(c["old"]["text"] == "Created a golden dataset." for c in improved)  # a rewrite in place
+    assert [c["new"]["text"] for c in regressed] == ["Wrote the ranking-change playbook."]
+    assert [c["old"]["text"] for c in d["changes"] if c["status"] == "removed"] == ["Merged 140 PRs across the ranking repos."]
+    r = invoke("diff", str(ROOT / "examples" / "packet.md"), str(ROOT / "examples" / "packet_v2.md"))
+    assert r.exit_code == 0
+    shown = re.search(r"\(([+-]\d+\.\d)\)$", r.stdout.splitlines()[0])
+    assert shown and float(shown.group(1)) == pytest.approx(d["score_change"], abs=0.051)  # rounding of either
+    assert invoke("diff", "nope.md", "nope2.md").exit_code == 2
+
+
+def test_pre_commit_hook_and_actions_step_are_documented():
+    from conftest import ROOT
+
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    assert "- id: packetlens" in hooks and "entry: packetlens score --format line" in hooks
+    readme = (ROOT / "README.md").read_text()
+    assert "--format github" in readme and "actions/checkout" in readme and "PL101" in readme

@@ -113,5 +113,5 @@ def test_csv_line_numbers_count_the_lines_of_multi_line_fields(tmp_path):
                  'Tuned the reranker,weak\n'
                  '\n'
                  'Merged 140 PRs,mediocre\n', encoding="utf-8")
-    with pytest.raises(DataValidationError, match=r"d\.csv: line 7: unknown label 'mediocre'"):
+    with pytest.raises(DataValidationError, match=r"d\.csv: line 7: unknown strength value 'mediocre'"):
         load_labeled([p])

@@ -66,7 +66,7 @@ def test_html_report_renders_in_headless_chromium(default_scorer, tmp_path):
                          capture_output=True, text=True, timeout=120)
     dom = out.stdout
     assert "How a committee will read" in dom and "packet score" in dom
-    assert "Weakest first" in dom and "A strong bullet on nearby work" in dom
+    assert "Weak bullets" in dom and "Strong bullets" in dom and "A strong bullet on nearby work" in dom
     assert dom.count('class="bullet ') == default_scorer.score_file(ROOT / "examples" / "packet.md").n_bullets
     assert "<script" not in dom and "http://" not in dom.split("<body")[0]
 

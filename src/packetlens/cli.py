@@ -33,6 +33,8 @@ class Fmt(str, Enum):
     jsonl = "jsonl"
     markdown = "markdown"
     html = "html"
+    line = "line"
+    github = "github"
 
 
 class EvalFmt(str, Enum):
@@ -136,64 +138,145 @@ def _run(fn):  # noqa: ANN001, ANN202
                    EXIT_UNEXPECTED) from None
 
 
+PACKET_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+def _expand(paths: list[str]) -> list[str]:
+    """Files as given, directories as their packet files (.md, .markdown, .txt) in sorted order."""
+    out: list[str] = []
+    for p in paths:
+        d = Path(p)
+        if p != "-" and d.is_dir():
+            found = sorted(str(f) for f in d.rglob("*") if f.is_file() and f.suffix.lower() in PACKET_SUFFIXES
+                           and not any(part.startswith(".") for part in f.relative_to(d).parts))
+            if not found:
+                raise _err(f"{p}: is a directory with no packet files ({', '.join(PACKET_SUFFIXES)}); pass a file or another directory")
+            out += found
+        else:
+            out.append(p)
+    return out
+
+
+def _ignore(option: list[str] | None, settings: dict[str, object]) -> list[str]:
+    configured = settings.get("ignore", [])
+    if isinstance(configured, str):
+        configured = [configured]
+    if not isinstance(configured, list):
+        raise _err(f"[tool.packetlens] ignore = {configured!r}: use a list of codes, e.g. ignore = [\"PL101\"]")
+    return [str(c) for c in configured] + list(option or [])
+
+
 @app.command()
 def score(
-    path: Annotated[str, typer.Argument(help="The packet: Markdown or plain text, or - for stdin.")],
+    paths: Annotated[list[str], typer.Argument(help="Packets: Markdown or plain-text files, directories of them, or - for stdin.")],
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory or MLflow URI (models:/packetlens@champion). Default: the shipped model.")] = None,
-    fmt: Annotated[Optional[Fmt], typer.Option("--format", "-f", help="Output format.")] = None,
-    fail_under: Annotated[Optional[float], typer.Option("--fail-under", min=0, max=100, help="Exit 1 when the packet score (0-100) is below this.")] = None,
+    fmt: Annotated[Optional[Fmt], typer.Option("--format", "-f", help="Output format (json and html take one packet).")] = None,
+    fail_under: Annotated[Optional[float], typer.Option("--fail-under", min=0, max=100, help="Exit 1 when a packet score (0-100) is below this; exit 2 when a packet has no bullets.")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Silence hints by code or name (PL101, vague-verb; repeatable or comma-separated).")] = None,
+    compact: Annotated[bool, typer.Option("--compact", help="Table: one line per bullet.")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the output to this file instead of stdout.")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache (default ~/.cache/packetlens, or $PACKETLENS_CACHE_DIR).")] = None,
     tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store for a models:/ URI.")] = None,
     no_cache: NoCacheOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Score each bullet of a packet as a committee will read it."""
+    """Score each bullet of one or more packets as a committee will read it."""
 
     def go() -> int:
+        from packetlens.hints import resolve_ignore
         from packetlens.reading import decode_text, read_text_file
+        from packetlens.render import render_many
         from packetlens.scorer import PacketScorer, packet_format
 
         settings = _settings()
+        model_ = model or settings.get("model")
         fmt_s = (fmt.value if fmt else None) or str(settings.get("format", "table"))
         if fmt_s not in Fmt.__members__:
             raise _err(f"[tool.packetlens] format {fmt_s!r}: use one of {', '.join(Fmt.__members__)}")
         configured = settings.get("fail_under")  # a number from 0 to 100: settings.py checks it
-        under = fail_under if fail_under is not None else None if configured is None else float(configured)  # type: ignore[arg-type]
-        if path == "-":
-            text, name = decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
-        else:
-            text, name = read_text_file(Path(path)), path
+        under_at = fail_under if fail_under is not None else None if configured is None else float(configured)  # type: ignore[arg-type]
+        files = _expand(paths)
+        if len(files) > 1 and fmt_s in ("json", "html"):
+            raise _err(f"--format {fmt_s} takes one packet, got {len(files)}; use jsonl, line, github, table or markdown")
+        silenced = resolve_ignore(_ignore(ignore, settings))
+        texts = [(decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>") if p == "-" else (read_text_file(Path(p)), p)
+                 for p in files]
         steps = _steps(quiet)
-        scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir, settings),
+        scorer = PacketScorer.from_pretrained(model_, cache_dir=_cache_dir(cache_dir, settings),  # type: ignore[arg-type]
                                               tracking_uri=tracking_uri or settings.get("tracking_uri"),
                                               cache_vectors=not no_cache, progress=steps)
-        report = scorer.score_text(text, fmt=packet_format(name), name=name, progress=steps)
-        for w in report.warnings:
-            typer.echo(f"packetlens: warning: {w}", err=True)
-        if not report.bullets:
-            typer.echo(f"packetlens: {name}: no bullets found (list items, or lines of text)", err=True)
-            if fmt_s in ("json", "jsonl"):
-                _write(render_report(report, fmt_s), output)
-            return 0
-        _write(render_report(report, fmt_s), output)
-        if under is not None and report.score < under:
-            typer.echo(f"packetlens: packet score {report.score:.1f} is under --fail-under {under:g}", err=True)
-            return 1
+        reports, shown = [], []
+        for text, name in texts:
+            report = scorer.score_text(text, fmt=packet_format(name), name=name, progress=steps, ignore=silenced)
+            for w in report.warnings:
+                typer.echo(f"packetlens: warning: {name}: {w}", err=True)
+            if not report.bullets and under_at is None:  # under --fail-under it is the one error line below
+                typer.echo(f"packetlens: {name}: no bullets found (list items, or lines of text)", err=True)
+            reports.append(report)
+            if report.bullets or fmt_s in ("json", "jsonl"):
+                shown.append(report)
+        if shown:
+            _write(render_many(shown, fmt_s, color=_color(output), width=_width(), compact=compact), output)  # type: ignore[arg-type]
+        if under_at is not None:
+            empty = [r.path for r in reports if not r.bullets]
+            if empty:
+                typer.echo(f"packetlens: error: {empty[0]}: no bullets to score, so --fail-under {under_at:g} "
+                           "cannot pass; add list items or lines of text, or leave the file out", err=True)
+                return 2
+            under = [r for r in reports if r.score < under_at]
+            for r in under:
+                typer.echo(f"packetlens: {r.path}: packet score {r.score:.1f} is under --fail-under {under_at:g}", err=True)
+            return 1 if under else 0
         return 0
 
     raise typer.Exit(_run(go))
 
 
-def render_report(report, fmt_s: str) -> str:  # noqa: ANN001
-    from packetlens.render import render
+class DiffFmt(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
 
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier version of the packet.")],
+    new: Annotated[Path, typer.Argument(help="The later version of the packet.")],
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory or MLflow URI. Default: the shipped model.")] = None,
+    fmt: Annotated[DiffFmt, typer.Option("--format", "-f", help="Output format.")] = DiffFmt.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the output to this file instead of stdout.")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="ONNX export and vector cache.")] = None,
+    tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store for a models:/ URI.")] = None,
+) -> None:
+    """Compare two versions of a packet: bullets matched by meaning, what improved, what regressed, the score change."""
+    settings = _settings()
+
+    def go() -> None:
+        from packetlens.diffing import render_diff
+        from packetlens.scorer import PacketScorer
+
+        scorer = PacketScorer.from_pretrained(model or settings.get("model"),  # type: ignore[arg-type]
+                                              cache_dir=_cache_dir(cache_dir, settings),
+                                              tracking_uri=tracking_uri or settings.get("tracking_uri"))
+        result = scorer.diff(old, new)
+        _write(render_diff(result, fmt.value, width=_width()), output)  # type: ignore[arg-type]
+
+    _run(go)
+
+
+def _color(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _width() -> int:
+    """$COLUMNS when set, else the terminal's width, else 100 (output to a file or a pipe)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
     try:
-        width = os.get_terminal_size().columns if sys.stdout.isatty() else 120
+        return os.get_terminal_size().columns if sys.stdout.isatty() else 100
     except OSError:
-        width = 120
-    return render(report, fmt_s, color=color, width=width)  # type: ignore[arg-type]
+        return 100
 
 
 def _write(text: str, output: Path | None) -> None:

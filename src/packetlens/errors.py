@@ -37,3 +37,7 @@ class TrackingError(PacketlensError, RuntimeError):
 
 class CacheError(PacketlensError, OSError):
     """The cache directory (ONNX export, vector cache) cannot be written or read."""
+
+
+class SettingsError(PacketlensError, ValueError):
+    """An option or a ``[tool.packetlens]`` setting has a value packetlens does not know."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from packetlens.hints import Hint
 
 MOVES: tuple[str, ...] = (
     "quantified_counterfactual",
@@ -17,6 +20,8 @@ HEADS: tuple[str, ...] = ("strength", "framing", *MOVES)
 """Every head a model can have, in output order; a trained model has those its labels allowed."""
 
 STRENGTH_LABELS: tuple[str, str] = ("weak", "strong")
+FIX_FIRST = 3
+"""How many bullets the summary names to fix first."""
 FRAMING_LABELS: tuple[str, str] = ("housekeeping", "system")
 
 
@@ -64,9 +69,13 @@ class BulletScore:
         moves: move name -> probability, in :data:`MOVES` order, for the move heads the model has
             (a move the model lacks is absent here and ``null`` in JSON).
         exemplar: the nearest strong exemplar, or ``None`` when the bank is empty.
-        hints: short, concrete advice naming what is missing.
+        hints: short, concrete advice naming what is missing (the messages of ``hint_details``).
         index: position in the packet (0-based).
         section: the heading the bullet sits under, if any.
+        hint_details: the hints as records: stable code, name, the head that justifies it, the words.
+        rewrite: for a weak bullet, a scaffold in the author's words with the missing slots marked.
+        p_if_fixed: P(strong) of the bullet with its first fix made (the scaffold's first slot filled
+            with a neutral value): how far that fix could move it (``None`` for strong bullets).
     """
 
     text: str
@@ -79,6 +88,17 @@ class BulletScore:
     index: int = 0
     section: str | None = None
     truncated: bool = False
+    hint_details: tuple[Hint, ...] = ()
+    rewrite: str | None = None
+    p_if_fixed: float | None = None
+
+    @property
+    def is_strong(self) -> bool:
+        return self.strength.label == STRENGTH_LABELS[1]
+
+    @property
+    def hint_codes(self) -> tuple[str, ...]:
+        return tuple(h.code for h in self.hint_details)
 
     @property
     def uncertain(self) -> bool:
@@ -101,6 +121,10 @@ class BulletScore:
             "hints": list(self.hints),
             "uncertain": self.strength.uncertain,
             "section": self.section,
+            "hint_codes": list(self.hint_codes),
+            "hint_details": [h.to_dict() for h in self.hint_details],
+            "rewrite": self.rewrite,
+            "p_strong_if_fixed": None if self.p_if_fixed is None else _r(self.p_if_fixed),
         }
 
 
@@ -150,14 +174,46 @@ class PacketReport:
         return tuple(sorted(self.bullets, key=lambda b: b.strength.p))
 
     @property
+    def weak_bullets(self) -> tuple[BulletScore, ...]:
+        """The bullets read as weak, weakest first."""
+        return tuple(b for b in self.weakest if not b.is_strong)
+
+    @property
+    def strong_bullets(self) -> tuple[BulletScore, ...]:
+        """The bullets read as strong, in packet order."""
+        return tuple(b for b in self.bullets if b.is_strong)
+
+    def score_gain(self, bullet: BulletScore) -> float:
+        """Packet-score points that the first fix of ``bullet`` could add: its P(strong) with that
+        fix made, minus its P(strong) now, over the number of bullets, times 100."""
+        if bullet.p_if_fixed is None or not self.bullets:
+            return 0.0
+        return max(bullet.p_if_fixed - bullet.strength.p, 0.0) * 100 / self.n_bullets
+
+    def fix_first(self, n: int = FIX_FIRST) -> tuple[BulletScore, ...]:
+        """The ``n`` weak bullets to fix first: weakest first by tiers of 0.1 of P(strong) (within a
+        tier the difference is noise, e.g. 6e-06 against 8e-06), and within a tier the one whose fix
+        moves the packet score most."""
+        return tuple(sorted(self.weak_bullets, key=lambda b: (int(b.strength.p * 10), -self.score_gain(b),
+                                                               b.index))[:n])
+
+    @property
     def summary(self) -> str:
         if not self.bullets:
             return "No bullets found."
-        parts = [f"{self.n_bullets - self.n_weak} of {self.n_bullets} bullets read as strong "
-                 f"(packet score {self.score:.0f}/100)."]
+        parts = [f"{self.n_bullets - self.n_weak} of {self.n_bullets} bullets read as strong."]
         if self.missing_moves:
             parts.append("No bullet makes these moves: " + ", ".join(m.replace("_", " ") for m in self.missing_moves) + ".")
         return " ".join(parts)
+
+    def summary_dict(self) -> dict[str, object]:
+        """The packet line of a JSONL stream (``type: packet``); its ``fix_first`` is in the JSON too."""
+        return {"type": "packet", "path": self.path, "score": round(self.score, 2), "n_bullets": self.n_bullets,
+                "n_weak": self.n_weak, "moves_present": {m: int(self.moves_present.get(m, 0)) for m in MOVES},
+                "moves_never_used": list(self.missing_moves), "summary": self.summary,
+                "fix_first": [{"index": b.index, "line": b.line, "text": b.text, "p_strong": _r(b.strength.p),
+                               "score_gain": round(self.score_gain(b), 2), "hint_codes": list(b.hint_codes)}
+                              for b in self.fix_first()]}
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -170,6 +226,8 @@ class PacketReport:
                 "moves_present": {m: int(self.moves_present.get(m, 0)) if m in self.model.heads else None
                                   for m in MOVES},
                 "summary": self.summary,
+                "moves_never_used": list(self.missing_moves),
+                "fix_first": self.summary_dict()["fix_first"],
             },
             "bullets": [b.to_dict() for b in self.bullets],
         }

@@ -13,20 +13,26 @@ from __future__ import annotations
 
 import os
 import warnings as _warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+from typing import TYPE_CHECKING
 
 from packetlens.artifact import PacketModel, load_model
 from packetlens.embedding import DEFAULT_EMBEDDING, Embedder, encode_in_chunks, load_embedder
 from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarIndex
 from packetlens.heads import HeadStack
-from packetlens.hints import hints_for
+from packetlens.hints import first_fix, hints_for, resolve_ignore, rewrite_scaffold
 from packetlens.parsing import Bullet, Format, parse_packet
 from packetlens.reading import read_text_file
 from packetlens.results import HEADS, MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
+
+if TYPE_CHECKING:
+    from packetlens.diffing import PacketDiff
 
 MAX_WORDS = 200
 """Longer bullets are cut to this many words before scoring (the embedding reads 256 tokens)."""
@@ -126,17 +132,22 @@ class PacketScorer:
         return self._stack.proba(vecs, self.model.tfidf.transform(texts), self.model.embed_scale,
                                  cues, self.model.cue_scale)
 
-    def score(self, texts: Sequence[str]) -> list[BulletScore]:
-        """Score bullets. ``texts`` is a list of strings (a bare ``str`` is a TypeError)."""
+    def score(self, texts: Sequence[str], *, ignore: Collection[str] = ()) -> list[BulletScore]:
+        """Score bullets. ``texts`` is a list of strings (a bare ``str`` is a TypeError).
+
+        ``ignore`` silences hints by code or name (``["PL101", "no-leverage"]``; hints.RULES).
+        """
         if isinstance(texts, str):
             raise TypeError("score() takes a list of bullet strings; for one bullet pass [text], "
                             "for a whole packet use score_text() or score_file()")
-        return self._score_bullets([Bullet(t, 0) for t in texts])
+        return self._score_bullets([Bullet(t, 0) for t in texts], ignore=ignore)
 
-    def _score_bullets(self, bullets: Sequence[Bullet], progress=None) -> list[BulletScore]:  # noqa: ANN001
+    def _score_bullets(self, bullets: Sequence[Bullet], progress=None,  # noqa: ANN001
+                       ignore: Collection[str] = ()) -> list[BulletScore]:
         for i, b in enumerate(bullets):
             if not isinstance(b.text, str):
                 raise TypeError(f"texts[{i}] is {type(b.text).__name__}, expected str")
+        ignored = resolve_ignore(ignore)
         texts, truncated = [], []
         for b in bullets:
             words = b.text.split()
@@ -156,6 +167,16 @@ class PacketScorer:
         moves_of = [{m: float(p[m][i]) for m in MOVES if m in p} for i in range(len(bullets))]
         lacking = [[m for m in MOVES if mv.get(m, 0.0) < 0.5] for mv in moves_of]
         exemplars = self.index.nearest_many(vecs, 1, prefer_moves=lacking)
+        hints, rewrites, fixes = [], [], []
+        for i in range(len(bullets)):
+            ps = float(p["strength"][i])
+            pf = float(p["framing"][i]) if "framing" in p else None
+            hs = hints_for(texts[i], ps, pf, moves_of[i], ignore=ignored)
+            hints.append(hs)
+            weak = ps < 0.5
+            rewrites.append(rewrite_scaffold(texts[i], moves_of[i], hs) if weak else None)
+            fixes.append(first_fix(texts[i], moves_of[i], hs) if weak else None)
+        fixed = self._p_if_fixed(fixes)
         out = []
         for i, b in enumerate(bullets):
             ps = float(p["strength"][i])
@@ -164,22 +185,25 @@ class PacketScorer:
             if "framing" in p:
                 pf = float(p["framing"][i])
                 framing = HeadScore("system" if pf >= 0.5 else "housekeeping", pf, lo < pf < hi)
-            moves = moves_of[i]
             ex = exemplars[i]
             out.append(BulletScore(text=texts[i], line=b.line, strength=strength, framing=framing,
-                                   moves=moves, exemplar=ex[0] if ex else None,
-                                   hints=hints_for(texts[i], strength, framing, moves),
-                                   index=i, section=b.section, truncated=truncated[i]))
+                                   moves=moves_of[i], exemplar=ex[0] if ex else None,
+                                   hints=tuple(h.message for h in hints[i]), index=i, section=b.section,
+                                   truncated=truncated[i], hint_details=hints[i], rewrite=rewrites[i],
+                                   p_if_fixed=fixed[i]))
         return out
 
     def score_file(self, path: str | os.PathLike[str], *, fmt: Format | None = None,
-                   name: str | None = None, progress=None) -> PacketReport:  # noqa: ANN001
+                   name: str | None = None, progress=None,  # noqa: ANN001
+                   ignore: Collection[str] = ()) -> PacketReport:
         """Read a packet file (UTF-8, at most 5 MB), parse it and score each bullet.
 
         Args:
             path: the packet file.
             fmt: how to parse it; default :func:`packet_format` of its name.
             name: what the report calls it; default the path.
+            progress: a :class:`packetlens.progress.Progress` for the embedding of a large packet.
+            ignore: hint codes or names to silence (``["PL101", "no-leverage"]``).
 
         Example::
 
@@ -193,13 +217,14 @@ class PacketScorer:
             raise TypeError(f"score_file() takes a path, got {type(path).__name__}")
         path = Path(path)
         return self.score_text(read_text_file(path), fmt=fmt or packet_format(path.name), name=name or str(path),
-                               progress=progress)
+                               progress=progress, ignore=ignore)
 
     def score_text(self, text: str, *, fmt: Format = "auto", name: str = "<text>",
-                   progress=None) -> PacketReport:  # noqa: ANN001
+                   progress=None, ignore: Collection[str] = ()) -> PacketReport:  # noqa: ANN001
         """Parse the text of a packet and score each bullet.
 
-        ``progress`` (a :class:`packetlens.progress.Progress`) shows the embedding of a large packet.
+        ``progress`` (a :class:`packetlens.progress.Progress`) shows the embedding of a large packet;
+        ``ignore`` silences hints by code or name.
 
         Example::
 
@@ -209,24 +234,44 @@ class PacketScorer:
         if not isinstance(text, str):
             raise TypeError(f"score_text() takes the packet text as str, got {type(text).__name__}; "
                             "for a file use score_file()")
-        bullets = self._score_bullets(parse_packet(text, fmt), progress)
+        bullets = [locate_hints(b, text) for b in self._score_bullets(parse_packet(text, fmt), progress, ignore)]
         warnings = tuple(f"line {b.line}: bullet longer than {MAX_WORDS} words; scored its first {MAX_WORDS}"
                          for b in bullets if b.truncated)
         return build_report(name, bullets, self.info, warnings)
 
-    def score_packet(self, packet: Path | str, *, fmt: Format = "auto", name: str | None = None) -> PacketReport:
+    def score_packet(self, packet: Path | str, *, fmt: Format = "auto", name: str | None = None,
+                     ignore: Collection[str] = ()) -> PacketReport:
         """Kept for compatibility: a :class:`~pathlib.Path` goes to :meth:`score_file`, a ``str`` to
         :meth:`score_text`. A ``str`` is always the packet text, even one that names a file; that
         case warns, since it is almost always a mistake."""
         if isinstance(packet, os.PathLike):
-            return self.score_file(packet, fmt=None if fmt == "auto" else fmt, name=name)
+            return self.score_file(packet, fmt=None if fmt == "auto" else fmt, name=name, ignore=ignore)
         if isinstance(packet, str):
             if _looks_like_a_path(packet):
                 _warnings.warn(f"score_packet({packet!r}) scores this string as the packet text, not the file "
                                "it names; use score_file() for a file and score_text() for text",
                                UserWarning, stacklevel=2)
-            return self.score_text(packet, fmt=fmt, name=name or "<text>")
+            return self.score_text(packet, fmt=fmt, name=name or "<text>", ignore=ignore)
         raise TypeError(f"score_packet() takes a Path or the packet text, got {type(packet).__name__}")
+
+    def _p_if_fixed(self, fixes: Sequence[str | None]) -> list[float | None]:
+        """P(strong) of each bullet with its first fix made (``None`` where there is none)."""
+        todo = [i for i, r in enumerate(fixes) if r is not None]
+        out: list[float | None] = [None] * len(fixes)
+        if todo:
+            filled = [fixes[i] for i in todo]
+            p = self._probas(self.embedder.encode(filled), filled)["strength"]
+            for j, i in enumerate(todo):
+                out[i] = float(p[j])
+        return out
+
+    def diff(self, old: Path, new: Path, *, ignore: Collection[str] = ()) -> PacketDiff:
+        """Score two versions of a packet and match their bullets (:mod:`packetlens.diffing`)."""
+        from packetlens.diffing import diff_reports
+
+        a, b = self.score_file(old, ignore=ignore), self.score_file(new, ignore=ignore)
+        return diff_reports(a, b, self.embedder.encode([x.text for x in a.bullets]) if a.bullets else np.zeros((0, 1)),
+                            self.embedder.encode([x.text for x in b.bullets]) if b.bullets else np.zeros((0, 1)))
 
 
 def packet_format(name: str) -> Format:
@@ -249,3 +294,23 @@ def build_report(name: str, bullets: Sequence[BulletScore], info: ModelInfo,
     present = {m: sum(b.moves.get(m, 0.0) >= 0.5 for b in bullets) for m in MOVES}
     return PacketReport(path=name, bullets=tuple(bullets), model=info, score=score,
                         moves_present=present, warnings=warnings)
+
+
+def locate_hints(bullet: BulletScore, source: str) -> BulletScore:
+    """Fill each hint's ``line`` / ``col`` with where its words stand in ``source`` (the packet text):
+    the first match at or after the bullet's line, else the bullet's first word."""
+    lines = source.splitlines()
+    start = max(bullet.line, 1)
+    first = lines[start - 1] if start <= len(lines) else ""
+    col0 = len(first) - len(first.lstrip(" \t-*+•0123456789.)>")) + 1
+    located = []
+    for h in bullet.hint_details:
+        line, col = start, col0
+        if h.words:
+            for k in range(start - 1, min(start + 11, len(lines))):
+                at = lines[k].lower().find(h.words.lower())
+                if at >= 0:
+                    line, col = k + 1, at + 1
+                    break
+        located.append(replace(h, line=line, col=col))
+    return replace(bullet, hint_details=tuple(located))

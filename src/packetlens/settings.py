@@ -7,7 +7,7 @@ from pathlib import Path
 from packetlens.errors import InputFileError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
-KNOWN = {"model", "format", "fail_under", "cache_dir", "tracking_uri"}
+KNOWN = {"model", "format", "fail_under", "cache_dir", "tracking_uri", "ignore"}
 
 
 def find_settings(start: Path) -> tuple[dict[str, object], Path | None]:
@@ -41,5 +41,10 @@ def _check(section: dict[str, object], f: Path) -> None:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
                 raise InputFileError(f"{f}: [tool.packetlens] fail_under = {value!r}: expected a number "
                                      "from 0 to 100")
+        elif key == "ignore":
+            values = [value] if isinstance(value, str) else value
+            if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+                raise InputFileError(f"{f}: [tool.packetlens] ignore = {value!r}: expected a list of hint codes "
+                                     "or names, e.g. ignore = [\"PL101\"]")
         elif not isinstance(value, str) or not value.strip():
             raise InputFileError(f"{f}: [tool.packetlens] {key} = {value!r}: expected a non-empty string")
