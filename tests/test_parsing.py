@@ -31,8 +31,9 @@ Intro paragraph is context, not a claim.
 def test_markdown_items_sections_lines_and_skips():
     bullets = parse_packet(MD)
     assert [b.text for b in bullets] == [
-        "Cut p95 from 480 to 210 ms on 2M req/day", "nested item", "numbered code", "second", "last"]
-    assert [b.line for b in bullets] == [9, 11, 12, 13, 25]
+        "Cut p95 from 480 to 210 ms on 2M req/day", "numbered code", "second", "last"]
+    assert [b.line for b in bullets] == [9, 12, 13, 25]
+    assert [(e.text, e.line) for e in bullets[0].evidence] == [("nested item", 11)]
     assert {b.section for b in bullets} == {"Impact"}
 
 
