@@ -105,7 +105,6 @@ def test_empty_file_says_no_bullets(env):
     ("missing", "no such file"),
     ("dir", "is a directory"),
     ("binary", "looks binary"),
-    ("latin1", "line 2: not UTF-8"),
     ("huge", "too large"),
 ])
 def test_bad_input_exits_2_with_one_line(env, make, expect):
@@ -114,8 +113,6 @@ def test_bad_input_exits_2_with_one_line(env, make, expect):
         p.mkdir()
     elif make == "binary":
         p.write_bytes(b"\x00\x01\x02PNG")
-    elif make == "latin1":
-        p.write_bytes(b"- ok\n- caf\xe9\n")
     elif make == "huge":
         p.write_bytes(b"- x\n" * (3 * 1024 * 1024))
     r = invoke("score", str(p))

@@ -90,7 +90,7 @@ def _run(fn):  # noqa: ANN001, ANN202
 
 @app.command()
 def score(
-    path: Annotated[str, typer.Argument(help="The packet: Markdown or plain text, or - for stdin.")],
+    path: Annotated[str, typer.Argument(help="The packet: Markdown, text (a Google Docs or Word paste), .html, .docx, or - for stdin.")],
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory or MLflow URI (models:/packetlens@champion). Default: the shipped model.")] = None,
     fmt: Annotated[Optional[Fmt], typer.Option("--format", "-f", help="Output format.")] = None,
     fail_under: Annotated[Optional[float], typer.Option("--fail-under", min=0, max=100, help="Exit 1 when the packet score (0-100) is below this.")] = None,
@@ -108,17 +108,20 @@ def score(
         fail_under = float(settings["fail_under"])  # type: ignore[arg-type]
 
     def go() -> int:
-        from packetlens.reading import decode_text, read_text_file
+        from packetlens.reading import read_bytes, read_stream
         from packetlens.scorer import PacketScorer
 
+        # one bounded read path for files, devices, pipes and stdin; the format is decided by
+        # parsing.detect_format, as for library callers
         if path == "-":
-            text, name = decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
+            if sys.stdin.isatty():
+                _progress("reading the packet from stdin (end it with Ctrl-D)")
+            data, name = read_stream(sys.stdin.buffer, "<stdin>"), "<stdin>"
         else:
-            text, name = read_text_file(Path(path)), path
+            data, name = read_bytes(Path(path)), path
         scorer = PacketScorer.from_pretrained(model, cache_dir=_cache_dir(cache_dir, settings),
                                               tracking_uri=tracking_uri or settings.get("tracking_uri"))
-        fmt_hint = "markdown" if name.lower().endswith((".md", ".markdown")) else "auto"
-        report = scorer.score_packet(text, fmt=fmt_hint, name=name)  # type: ignore[arg-type]
+        report = scorer.score_bytes(data, name=name)
         for w in report.warnings:
             typer.echo(f"packetlens: warning: {w}", err=True)
         if not report.bullets:

@@ -127,12 +127,8 @@ def decode_text(data: bytes, name: str, *, what: str = "packet") -> str:
             except UnicodeDecodeError as e:
                 raise InputFileError(f"{name}: starts with a {encoding.upper()} mark but is not valid "
                                      f"{encoding.upper()} at byte {e.start}; save it again as UTF-8") from e
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        bad_line = data[: e.start].count(b"\n") + 1
     head = data[:8192]
-    if b"\x00" in head:
+    if b"\x00" in head:  # NUL is valid UTF-8, but no text editor writes it: UTF-16 without a BOM, or binary
         encoding = _utf16_without_bom(head)
         if encoding:
             try:
@@ -140,6 +136,10 @@ def decode_text(data: bytes, name: str, *, what: str = "packet") -> str:
             except UnicodeDecodeError:
                 pass
         raise InputFileError(f"{name}: looks binary, not a text {what}; pass a Markdown, text, .docx or .html file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bad_line = data[: e.start].count(b"\n") + 1
     import charset_normalizer  # only for files that are not UTF-8
 
     best = charset_normalizer.from_bytes(data, cp_isolation=_LEGACY_ENCODINGS).best()

@@ -6,7 +6,7 @@ import html
 import json
 from typing import Literal
 
-from packetlens.results import MOVES, BulletScore, PacketReport
+from packetlens.results import CANNOT_JUDGE, MOVES, BulletScore, PacketReport
 
 OutputFormat = Literal["table", "json", "jsonl", "markdown", "html"]
 MOVE_SHORT = {
@@ -32,7 +32,14 @@ def render(report: PacketReport, fmt: OutputFormat, *, color: bool = True, width
 
 
 def _verdict(b: BulletScore) -> str:
+    if not b.in_score:
+        return "not judged"
     return f"{b.strength.label}{'?' if b.strength.uncertain else ''}"
+
+
+def _why(b: BulletScore) -> str:
+    """Why a bullet is not judged, in words (empty for a judged one)."""
+    return CANNOT_JUDGE.get(b.reason or "", b.reason or "") if not b.in_score else ""
 
 
 def _moves_made(b: BulletScore) -> str:
@@ -57,16 +64,23 @@ def to_table(report: PacketReport, *, color: bool = True, width: int | None = No
     table.add_column("moves", max_width=16)
     for b in report.bullets:
         style = "green" if b.strength.label == "strong" else "red"
-        verdict = Text(f"{_verdict(b)}\n{b.strength.p:.2f}\n{b.framing.label}", style=style)
+        if not b.in_score:
+            verdict = Text(_verdict(b), style="magenta")
+        else:
+            verdict = Text(f"{_verdict(b)}\n{b.strength.p:.2f}\n{b.framing.label}", style=style)
         body = Text(b.text)
-        for h in b.hints:
+        for e in b.evidence:
+            body.append(f"\n  + {e.text} (line {e.line})")
+        if not b.in_score:
+            body.append(f"\n! {_why(b)}; left out of the packet score", style="magenta")
+        for h in b.hints if b.in_score else ():
             body.append(f"\n→ {h}", style="yellow")
-        if b.exemplar is not None and b.strength.label == "weak":
+        if b.exemplar is not None and b.strength.label == "weak" and b.in_score:
             body.append(f"\nlike: {b.exemplar.text}", style="cyan")
         table.add_row(str(b.line), verdict, body, _moves_made(b))
     console.print(table)
     console.print(report.summary)
-    weakest = [b for b in report.weakest if b.strength.label == "weak"][:3]
+    weakest = [b for b in report.weakest if b.strength.label == "weak" and b.in_score][:3]
     if weakest:
         console.print("Start with: " + "; ".join(f"line {b.line}" for b in weakest))
     return console.export_text(styles=color)
@@ -76,12 +90,13 @@ def to_markdown(report: PacketReport) -> str:
     out = [f"# packetlens: {report.path}", "", f"**Packet score {report.score:.0f}/100.** {report.summary}", "",
            "| line | verdict | P(strong) | framing | moves | bullet | hints |", "|---|---|---|---|---|---|---|"]
     for b in report.bullets:
+        text = " ".join([b.text, *(f"(+ {e.text})" for e in b.evidence)])
         cells = [str(b.line), _verdict(b), f"{b.strength.p:.2f}", b.framing.label, _moves_made(b),
-                 b.text, "; ".join(b.hints)]
+                 text, _why(b) if not b.in_score else "; ".join(b.hints)]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     out += ["", "## Weakest first, with a strong exemplar to learn from", ""]
     for b in report.weakest:
-        if b.strength.label != "weak":
+        if b.strength.label != "weak" or not b.in_score:
             continue
         out.append(f"- line {b.line}: {b.text}")
         if b.exemplar:
@@ -137,12 +152,14 @@ def _bullet_html(b: BulletScore) -> str:
     e = html.escape
     moves = "".join(f"<span class=\"{'on' if b.moves.get(m, 0) >= 0.5 else ''}\">{e(MOVE_SHORT[m])} "
                     f"{b.moves.get(m, 0):.2f}</span>" for m in MOVES)
-    hints = "".join(f"<li>{e(h)}</li>" for h in b.hints)
+    hints = "".join(f"<li>{e(h)}</li>" for h in (b.hints if b.in_score else (_why(b) + "; left out of the packet score",)))
+    evidence = "".join(f"<li>{e(x.text)} <span class=\"meta\">line {x.line}</span></li>" for x in b.evidence)
     ex = (f"<div class=\"ex\"><b>A strong bullet on nearby work:</b> {e(b.exemplar.text)}</div>"
           if b.exemplar and b.strength.label == "weak" else "")
     section = f" · {e(b.section)}" if b.section else ""
     return (f"<div class=\"bullet {e(b.strength.label)}\"><div class=\"meta\"><span class=\"verdict\">"
             f"{e(_verdict(b))}</span> · line {b.line}{section} · P(strong) {b.strength.p:.2f}"
             f"<span class=\"bar\"><i style=\"width:{b.strength.p * 100:.0f}%\"></i></span> · {e(b.framing.label)}</div>"
-            f"<div class=\"text\">{e(b.text)}</div><div class=\"moves\">{moves}</div>"
+            f"<div class=\"text\">{e(b.text)}</div>{'<ul>' + evidence + '</ul>' if evidence else ''}"
+            f"<div class=\"moves\">{moves}</div>"
             f"{'<ul class=hints>' + hints + '</ul>' if hints else ''}{ex}</div>")

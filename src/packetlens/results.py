@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from packetlens.parsing import Evidence
+
 MOVES: tuple[str, ...] = (
     "quantified_counterfactual",
     "second_order_leverage",
@@ -12,6 +14,14 @@ MOVES: tuple[str, ...] = (
     "uncertainty_bounded",
 )
 """The four strong moves of LABELS.md, in the order every output uses."""
+
+CANNOT_JUDGE: dict[str, str] = {
+    "not_english": "does not read as English, and the model reads English only",
+    "heading": "reads as a heading, not a claim",
+    "paragraph": "reads as a paragraph, not a bullet; split it into claims",
+    "table_row": "reads as a table row, not a claim",
+}
+"""Why a bullet cannot be judged (its ``reason``): such bullets stay out of the packet score."""
 
 STRENGTH_LABELS: tuple[str, str] = ("weak", "strong")
 FRAMING_LABELS: tuple[str, str] = ("housekeeping", "system")
@@ -63,6 +73,9 @@ class BulletScore:
         hints: short, concrete advice naming what is missing.
         index: position in the packet (0-based).
         section: the heading the bullet sits under, if any.
+        evidence: the sub-bullets read with it as one claim (the heads scored the claim).
+        reason: why the model cannot judge it (a key of :data:`CANNOT_JUDGE`), or None; a bullet
+            with a reason is left out of the packet score.
     """
 
     text: str
@@ -75,10 +88,18 @@ class BulletScore:
     index: int = 0
     section: str | None = None
     truncated: bool = False
+    evidence: tuple[Evidence, ...] = ()
+    reason: str | None = None
+
+    @property
+    def in_score(self) -> bool:
+        """Whether the packet score counts it (the model can judge it)."""
+        return self.reason is None
 
     @property
     def uncertain(self) -> bool:
-        return self.strength.uncertain
+        """The verdict could go either way (abstain band), or the model cannot judge it at all."""
+        return self.strength.uncertain or self.reason is not None
 
     @property
     def moves_present(self) -> tuple[str, ...]:
@@ -95,8 +116,11 @@ class BulletScore:
             "moves": {m: _r(self.moves.get(m, 0.0)) for m in MOVES},
             "exemplar": self.exemplar.to_dict() if self.exemplar else None,
             "hints": list(self.hints),
-            "uncertain": self.strength.uncertain,
+            "uncertain": self.uncertain,
             "section": self.section,
+            "reason": self.reason or ("borderline" if self.strength.uncertain else None),
+            "in_score": self.in_score,
+            "evidence": [e.to_dict() for e in self.evidence],
         }
 
 
@@ -114,9 +138,10 @@ class ModelInfo:
 class PacketReport:
     """A scored packet: its bullets, a packet score in [0, 100], and a summary.
 
-    The packet score is the mean over bullets of ``100 * P(strong)``, so a packet of bullets the
-    model is sure are strong scores near 100, one of sure-weak bullets near 0, and each bullet
-    weighs the same whatever its length.
+    The packet score is the mean over the bullets it can judge of ``100 * P(strong)``, so a
+    packet of bullets the model is sure are strong scores near 100, one of sure-weak bullets near
+    0, and each bullet weighs the same whatever its length. Bullets with a ``reason`` (not
+    English, not a bullet) are listed but left out of the score, the counts and the moves.
     """
 
     path: str
@@ -125,14 +150,24 @@ class PacketReport:
     score: float
     moves_present: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_bullets(self) -> int:
         return len(self.bullets)
 
     @property
+    def judged(self) -> tuple[BulletScore, ...]:
+        """The bullets the packet score counts."""
+        return tuple(b for b in self.bullets if b.in_score)
+
+    @property
+    def n_excluded(self) -> int:
+        return self.n_bullets - len(self.judged)
+
+    @property
     def n_weak(self) -> int:
-        return sum(b.strength.label == "weak" for b in self.bullets)
+        return sum(b.strength.label == "weak" for b in self.judged)
 
     @property
     def missing_moves(self) -> tuple[str, ...]:
@@ -141,16 +176,20 @@ class PacketReport:
 
     @property
     def weakest(self) -> tuple[BulletScore, ...]:
-        """Bullets ordered weakest first (lowest P(strong))."""
-        return tuple(sorted(self.bullets, key=lambda b: b.strength.p))
+        """Bullets ordered weakest first (lowest P(strong)), those it cannot judge last."""
+        return tuple(sorted(self.bullets, key=lambda b: (not b.in_score, b.strength.p)))
 
     @property
     def summary(self) -> str:
         if not self.bullets:
             return "No bullets found."
-        parts = [f"{self.n_bullets - self.n_weak} of {self.n_bullets} bullets read as strong "
-                 f"(packet score {self.score:.0f}/100)."]
-        if self.missing_moves:
+        n = len(self.judged)
+        parts = [f"{n - self.n_weak} of {n} bullets read as strong (packet score {self.score:.0f}/100)."]
+        if self.n_excluded:
+            parts.append(f"{self.n_excluded} left out of the score, as the model cannot judge them: " + "; ".join(
+                f"line {b.line} {CANNOT_JUDGE.get(b.reason or '', b.reason or '')}" for b in self.bullets
+                if not b.in_score) + ".")
+        if self.missing_moves and n:
             parts.append("No bullet makes these moves: " + ", ".join(m.replace("_", " ") for m in self.missing_moves) + ".")
         return " ".join(parts)
 
@@ -162,6 +201,8 @@ class PacketReport:
                 "score": round(self.score, 2),
                 "n_bullets": self.n_bullets,
                 "n_weak": self.n_weak,
+                "n_excluded": self.n_excluded,
+                "metadata": dict(self.metadata),
                 "moves_present": {m: int(self.moves_present.get(m, 0)) for m in MOVES},
                 "summary": self.summary,
             },

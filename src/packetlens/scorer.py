@@ -23,9 +23,10 @@ from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarIndex
 from packetlens.heads import HeadStack
 from packetlens.hints import hints_for
-from packetlens.parsing import Bullet, Format, parse_packet
-from packetlens.reading import read_text_file
-from packetlens.results import MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
+from packetlens.language import looks_english
+from packetlens.parsing import Bullet, Format, ParsedPacket, parse_bytes, parse_document
+from packetlens.reading import read_bytes
+from packetlens.results import CANNOT_JUDGE, MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
 
 MAX_WORDS = 200
 """Longer bullets are cut to this many words before scoring (the embedding reads 256 tokens)."""
@@ -110,14 +111,17 @@ class PacketScorer:
         return self._score_bullets([Bullet(t, 0) for t in texts])
 
     def _score_bullets(self, bullets: Sequence[Bullet]) -> list[BulletScore]:
+        """Score each bullet as one claim: its text followed by its evidence (parsing.py)."""
         for i, b in enumerate(bullets):
             if not isinstance(b.text, str):
                 raise TypeError(f"texts[{i}] is {type(b.text).__name__}, expected str")
-        texts, truncated = [], []
+        texts, shown, truncated = [], [], []
         for b in bullets:
-            words = b.text.split()
+            words = b.claim.split()
             truncated.append(len(words) > MAX_WORDS)
-            texts.append(" ".join(words[:MAX_WORDS]) if len(words) > MAX_WORDS else b.text)
+            texts.append(" ".join(words[:MAX_WORDS]) if len(words) > MAX_WORDS else b.claim)
+            own = b.text.split()
+            shown.append(" ".join(own[:MAX_WORDS]) if len(own) > MAX_WORDS else b.text)
         if not texts:
             return []
         vecs = self.embedder.encode(texts)
@@ -133,36 +137,53 @@ class PacketScorer:
             framing = HeadScore("system" if pf >= 0.5 else "housekeeping", pf, lo < pf < hi)
             moves = moves_of[i]
             ex = exemplars[i]
-            out.append(BulletScore(text=texts[i], line=b.line, strength=strength, framing=framing,
+            reason = b.flag or (None if looks_english(texts[i]) else "not_english")
+            out.append(BulletScore(text=shown[i], line=b.line, strength=strength, framing=framing,
                                    moves=moves, exemplar=ex[0] if ex else None,
                                    hints=hints_for(texts[i], strength, framing, moves),
-                                   index=i, section=b.section, truncated=truncated[i]))
+                                   index=i, section=b.section, truncated=truncated[i],
+                                   evidence=b.evidence, reason=reason))
         return out
 
+    def score_file(self, path: Path) -> PacketReport:
+        """Read, parse and score a packet file: Markdown, text, HTML or .docx, in any common encoding."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"score_file() takes a path, got {type(path).__name__}")
+        return self.score_bytes(read_bytes(Path(path)), name=str(path))
+
+    def score_bytes(self, data: bytes, *, name: str = "<bytes>", fmt: Format = "auto") -> PacketReport:
+        """Parse and score a packet's bytes (a file's content, or stdin); ``name`` helps pick the format."""
+        return self._report(parse_bytes(data, name, fmt), name)
+
+    def score_text(self, text: str, *, fmt: Format = "auto", name: str = "<text>") -> PacketReport:
+        """Parse and score a packet given as text."""
+        return self._report(parse_document(text, fmt, name=name), name)
+
     def score_packet(self, packet: Path | str, *, fmt: Format = "auto", name: str | None = None) -> PacketReport:
-        """Parse and score a packet: a :class:`~pathlib.Path` is read, a ``str`` is the packet text."""
+        """:meth:`score_file` for a :class:`~pathlib.Path`, :meth:`score_text` for a ``str`` (its text)."""
         if isinstance(packet, Path):
-            text = read_text_file(packet)
-            name = name or str(packet)
-            if fmt == "auto" and packet.suffix.lower() in (".md", ".markdown"):
-                fmt = "markdown"
-            elif fmt == "auto" and packet.suffix.lower() == ".txt":
-                fmt = "text"
-        elif isinstance(packet, str):
-            text = packet
-            name = name or "<text>"
-        else:
-            raise TypeError(f"score_packet() takes a Path or the packet text, got {type(packet).__name__}")
-        bullets = self._score_bullets(parse_packet(text, fmt))
-        warnings = tuple(f"line {b.line}: bullet longer than {MAX_WORDS} words; scored its first {MAX_WORDS}"
-                         for b in bullets if b.truncated)
-        return build_report(name, bullets, self.info, warnings)
+            if fmt == "auto":
+                return self.score_file(packet)
+            return self.score_bytes(read_bytes(packet), name=name or str(packet), fmt=fmt)
+        if isinstance(packet, str):
+            return self.score_text(packet, fmt=fmt, name=name or "<text>")
+        raise TypeError(f"score_packet() takes a Path or the packet text, got {type(packet).__name__}")
+
+    def _report(self, parsed: ParsedPacket, name: str) -> PacketReport:
+        bullets = self._score_bullets(parsed.bullets)
+        warnings = [f"line {b.line}: claim longer than {MAX_WORDS} words; scored its first {MAX_WORDS}"
+                    for b in bullets if b.truncated]
+        warnings += [f"line {b.line}: {CANNOT_JUDGE[b.reason]}; left out of the packet score"
+                     for b in bullets if b.reason in CANNOT_JUDGE]
+        return build_report(name, bullets, self.info, tuple(warnings), metadata=parsed.metadata)
 
 
 def build_report(name: str, bullets: Sequence[BulletScore], info: ModelInfo,
-                 warnings: tuple[str, ...] = ()) -> PacketReport:
-    """Summarize scored bullets; the packet score is the mean of ``100 * P(strong)``."""
-    score = float(np.mean([b.strength.p for b in bullets]) * 100) if bullets else 0.0
-    present = {m: sum(b.moves.get(m, 0.0) >= 0.5 for b in bullets) for m in MOVES}
+                 warnings: tuple[str, ...] = (), *, metadata: dict[str, str] | None = None) -> PacketReport:
+    """Summarize scored bullets; the packet score is the mean of ``100 * P(strong)`` over the
+    bullets the model can judge (those without a ``reason``)."""
+    judged = [b for b in bullets if b.in_score]
+    score = float(np.mean([b.strength.p for b in judged]) * 100) if judged else 0.0
+    present = {m: sum(b.moves.get(m, 0.0) >= 0.5 for b in judged) for m in MOVES}
     return PacketReport(path=name, bullets=tuple(bullets), model=info, score=score,
-                        moves_present=present, warnings=warnings)
+                        moves_present=present, warnings=warnings, metadata=dict(metadata or {}))
