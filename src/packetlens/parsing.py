@@ -244,11 +244,12 @@ def assemble(blocks: list[Block]) -> list[Bullet]:
 
 def _claim_text(text: str) -> str | None:
     """The words of a claim, or None for a note, TODO, open task or meeting line."""
+    if not_a_claim(text):
+        return None
+    text = drop_done_box(text)
     date, rest = split_date(text)
     text = rest if date else text
-    if not text or not_a_claim(text):
-        return None
-    return drop_done_box(text) or None
+    return None if not text or not_a_claim(text) else text
 
 
 def _is_label(block: Block, text: str) -> bool:
@@ -283,7 +284,9 @@ def _evidence(nodes: list[_Node]):  # noqa: ANN202
 def _flag(block: Block, text: str, has_children: bool) -> Flag | None:
     if text.count("|") >= 2:
         return "table_row"
-    if len(text.split()) > MAX_BULLET_WORDS or len(_SENTENCE.split(text)) > MAX_BULLET_SENTENCES:
+    if len(text.split()) > MAX_BULLET_WORDS or (
+            sum(text.count(c) for c in ".!?") > MAX_BULLET_SENTENCES
+            and len(_SENTENCE.split(text)) > MAX_BULLET_SENTENCES):
         return "paragraph"
     if not has_children and _is_label(block, text):
         return "heading"

@@ -20,6 +20,8 @@ from packetlens.errors import InputFileError
 
 MAX_PACKET_BYTES = 5 * 1024 * 1024
 _CHUNK = 1024 * 1024
+FIFO_WAIT_S = 5.0
+"""How long a named pipe may stay silent before it is refused (a writer usually starts at once)."""
 # the encodings charset-normalizer may choose among when a file is not UTF-8: the Windows and ISO
 # code pages people's editors still save in; an open list lets it pick exotic ones (cp775 for a
 # cp1252 packet, measured)
@@ -32,14 +34,13 @@ def _too_large(name: str, what: str, max_bytes: int, found: str) -> InputFileErr
                           "split it or pass only the bullets")
 
 
-def read_stream(stream: BinaryIO, name: str, *, max_bytes: int = MAX_PACKET_BYTES, what: str = "packet",
-                _start: bytes = b"") -> bytes:
+def read_stream(stream: BinaryIO, name: str, *, max_bytes: int = MAX_PACKET_BYTES, what: str = "packet") -> bytes:
     """Read a binary stream to its end, refusing it once it passes ``max_bytes``.
 
     Memory stays under ``max_bytes`` plus one chunk whatever the stream holds.
     """
-    chunks: list[bytes] = [_start]
-    total = len(_start)
+    chunks: list[bytes] = []
+    total = 0
     while total <= max_bytes:
         try:
             chunk = stream.read(min(_CHUNK, max_bytes + 1 - total))
@@ -52,23 +53,43 @@ def read_stream(stream: BinaryIO, name: str, *, max_bytes: int = MAX_PACKET_BYTE
     raise _too_large(name, what, max_bytes, f"more than {max_bytes / 1e6:.0f} MB")
 
 
-def read_bytes(path: Path, *, max_bytes: int = MAX_PACKET_BYTES, what: str = "packet") -> bytes:
+def _cannot_read(name: str, e: OSError) -> InputFileError:
+    if isinstance(e, FileNotFoundError):
+        return InputFileError(f"{name}: no such file; check the path")
+    if isinstance(e, PermissionError):
+        return InputFileError(f"{name}: cannot read it (permission denied); fix its permissions")
+    return InputFileError(f"{name}: cannot read it ({e.strerror}); check the path")
+
+
+def _wait_for_writer(fd: int, name: str, what: str, wait_s: float) -> None:
+    """Wait up to ``wait_s`` for a FIFO's writer to write (or close); refuse the pipe after that.
+
+    Linux reports neither data nor hang-up on a FIFO that no writer has opened since the reader
+    did, so the poll ends only when a writer acts: a FIFO nobody writes to cannot hang the run.
+    """
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    if not poller.poll(int(wait_s * 1000)):
+        raise InputFileError(f"{name}: is a named pipe that nothing wrote to within {wait_s:g} s; "
+                             f"start the writer first, or pipe the {what} to stdin (-)")
+
+
+def read_bytes(path: Path, *, max_bytes: int = MAX_PACKET_BYTES, what: str = "packet",
+               fifo_wait_s: float = FIFO_WAIT_S) -> bytes:
     """Read a file, device or named pipe, at most ``max_bytes`` of it.
 
     A regular file over the cap is refused from its size, before any read; anything else (a
     device, a pipe) is read through the same bounded loop as stdin. A named pipe that no process
-    writes to is refused at once rather than waited on.
+    writes to within ``fifo_wait_s`` is refused rather than waited on forever.
     """
     path = Path(path)
     name = str(path)
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        raise InputFileError(f"{name}: no such file; check the path") from None
-    except PermissionError as e:
-        raise InputFileError(f"{name}: cannot read it (permission denied); fix its permissions") from e
     except OSError as e:
-        raise InputFileError(f"{name}: cannot read it ({e.strerror}); check the path") from e
+        raise _cannot_read(name, e) from None
     if stat.S_ISDIR(st.st_mode):
         raise InputFileError(f"{name}: is a directory; pass a {what} file")
     if stat.S_ISREG(st.st_mode) and st.st_size > max_bytes:
@@ -77,23 +98,13 @@ def read_bytes(path: Path, *, max_bytes: int = MAX_PACKET_BYTES, what: str = "pa
     try:
         # a FIFO opened without O_NONBLOCK waits for a writer forever; with it, open returns at once
         fd = os.open(path, os.O_RDONLY | (os.O_NONBLOCK if fifo else 0))
-    except PermissionError as e:
-        raise InputFileError(f"{name}: cannot read it (permission denied); fix its permissions") from e
     except OSError as e:
-        raise InputFileError(f"{name}: cannot read it ({e.strerror}); check the path") from e
+        raise _cannot_read(name, e) from None
     with os.fdopen(fd, "rb", buffering=0) as f:
-        first = b""
         if fifo:
-            try:
-                first = os.read(fd, min(_CHUNK, max_bytes + 1))
-            except BlockingIOError:
-                pass  # a writer holds the pipe open and has not written yet: wait for it
-            else:
-                if not first:  # Linux: EOF at once on a non-blocking FIFO means no writer
-                    raise InputFileError(f"{name}: is a named pipe that nothing writes to; "
-                                         f"start the writer first, or pipe the {what} to stdin (-)")
+            _wait_for_writer(fd, name, what, fifo_wait_s)
             os.set_blocking(fd, True)
-        return read_stream(f, name, max_bytes=max_bytes, what=what, _start=first)  # type: ignore[arg-type]
+        return read_stream(f, name, max_bytes=max_bytes, what=what)  # type: ignore[arg-type]
 
 
 def read_text_file(path: Path, *, max_bytes: int = MAX_PACKET_BYTES, what: str = "packet") -> str:

@@ -69,6 +69,7 @@ _BOLD = re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__")
 _ITALIC = re.compile(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])|(?<![\w_])_([^_\s][^_]*)_(?![\w_])")
 _STRIKE = re.compile(r"~~([^~]+)~~")
 _LABEL = re.compile(r"^(?:\*\*[^*]+\*\*|__[^_]+__)\s*:?$")
+_MARKUP = re.compile(r"[*_\[\]<>`~!]")
 
 
 def _drop_comments(text: str) -> str:
@@ -95,6 +96,8 @@ def strip_markup(text: str) -> str:
     >>> strip_markup("**Cut** `p95` via [the gate](http://x) ![chart](y.png) <b>now</b>")
     'Cut p95 via the gate chart now'
     """
+    if not _MARKUP.search(text):  # most bullets: nothing to remove
+        return squash(text)
     t = _drop_comments(text) if "<!--" in text else text
     t = _IMAGE.sub(r"\1", t)
     t = _LINK.sub(r"\1", t)
