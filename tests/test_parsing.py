@@ -188,9 +188,10 @@ ADVERSARIAL = {
     "open links": "[a](" * (FIVE_MB // 4),
     "backticks": "`" * FIVE_MB,
     "deep nesting": "".join("  " * (i % 400) + "- x\n" for i in range(FIVE_MB // 400)),
-    "many bullets": "- Cut p95 from 480 to 210 ms.\n" * (FIVE_MB // 30),
-    "glyph lines": "● Built it\nwrapped and\n" * (FIVE_MB // 24),
-    "blank lines": "\n" * FIVE_MB,
+    "the most bullets taken": "- Cut p95 from 480 to 210 ms.\n" * 49_999,
+    "the most glyph lines taken": "● Built it\nwrapped and\n" * 24_999,
+    "long lines": ("- " + "word " * 20_000 + "\n") * (FIVE_MB // 100_000),
+    "list items on one line (HTML)": "<li>x" * 199_999,
 }
 
 
@@ -199,3 +200,33 @@ ADVERSARIAL = {
 @pytest.mark.parametrize("fmt", ["markdown", "text", "html"])
 def test_five_mb_of_adversarial_content_parses(case, fmt):
     parse_packet(ADVERSARIAL[case], fmt)
+
+
+def test_the_markdown_path_imports_no_other_format_reader():
+    import subprocess
+    import sys
+
+    code = ("import sys; from packetlens.parsing import parse_bytes; "
+            "assert parse_bytes(b'# Impact\\n- Cut p95 from 480 to 210 ms.\\n', 'p.md').bullets; "
+            "print([m for m in ('docx', 'charset_normalizer', 'lxml', 'html.parser', 'packetlens.formats.html', "
+            "'packetlens.formats.docx') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_formats_docstring_examples_run():
+    import doctest
+
+    import packetlens.formats
+
+    failed, attempted = doctest.testmod(packetlens.formats)
+    assert attempted >= 2 and failed == 0
+
+
+@pytest.mark.timeout(GUARD_S)
+@pytest.mark.parametrize("text", ["- Cut p95.\n" * 60_000, "\n" * FIVE_MB, "<li>x" * (FIVE_MB // 5)])
+def test_more_than_a_packet_holds_is_refused_before_parsing(text):
+    from packetlens.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="more than a packet holds"):
+        parse_packet(text, "html" if text.startswith("<") else "markdown")

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Literal
 
-from packetlens.formats import Block, drop_done_box, not_a_claim, split_date, strip_markup
+from packetlens.formats import MAX_LINES, Block, drop_done_box, not_a_claim, split_date, strip_markup, too_big
 
 Format = Literal["auto", "markdown", "text", "html", "docx"]
 Flag = Literal["heading", "paragraph", "table_row"]
@@ -158,13 +158,20 @@ def parse_packet(text: str, fmt: Format = "auto") -> list[Bullet]:
 
 
 def parse_document(text: str, fmt: Format = "auto", *, name: str | None = None) -> ParsedPacket:
-    """Like :func:`parse_packet`, keeping the format read and the front-matter metadata."""
+    """Like :func:`parse_packet`, keeping the format read and the front-matter metadata.
+
+    Raises:
+        InputFileError: more than 50,000 lines (or 200,000 HTML tags): no packet is that long.
+    """
     if not isinstance(text, str):
         raise TypeError(f"parse_packet() takes the packet text as str, got {type(text).__name__}; "
                         "for bytes or a .docx use parse_bytes()")
     if fmt not in FORMATS or fmt == "docx":
         raise ValueError(f"fmt must be 'auto', 'markdown', 'text' or 'html' for text, got {fmt!r}")
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    n_lines = text.count("\n") + 1
+    if n_lines > MAX_LINES:
+        raise too_big(name or "<text>", n_lines, "lines", MAX_LINES)
     if fmt == "auto":
         fmt = detect_format(name, text)
         if fmt == "docx":  # a .docx name on text: read what is there
@@ -177,7 +184,7 @@ def parse_document(text: str, fmt: Format = "auto", *, name: str | None = None) 
     elif fmt == "html":
         from packetlens.formats import html
 
-        blocks = html.blocks(text)
+        blocks = html.blocks(text, name or "<html>")
     else:
         from packetlens.formats import text as plain
 

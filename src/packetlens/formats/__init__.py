@@ -17,6 +17,20 @@ from typing import Literal
 
 BlockKind = Literal["heading", "item", "paragraph", "ignore"]
 
+MAX_LINES = 50_000
+"""More lines than any packet holds (a year of a daily brag doc is a few thousand): refused before
+parsing, as is an HTML file of more than :data:`MAX_TAGS` tags. Parsing is linear, but pure Python
+costs 10 to 50 us a bullet, so 175,000 bullets (5 MB) took 9 to 26 s (benchmarks/RESULTS.md)."""
+MAX_TAGS = 200_000
+
+
+def too_big(name: str, count: int, unit: str, limit: int) -> ValueError:
+    """The error for a packet past :data:`MAX_LINES` or :data:`MAX_TAGS` (an InputFileError)."""
+    from packetlens.errors import InputFileError
+
+    return InputFileError(f"{name}: {count:,} {unit} is more than a packet holds (limit {limit:,}); "
+                          "split it or pass only the bullets")
+
 IGNORE = re.compile(r"<!--\s*packetlens:\s*ignore\s*-->", re.IGNORECASE)
 """The comment that drops the bullet it sits on, or the bullet on the line above it."""
 

@@ -14,7 +14,7 @@ import re
 import zipfile
 
 from packetlens.errors import InputFileError
-from packetlens.formats import IGNORE, Block, squash
+from packetlens.formats import IGNORE, MAX_LINES, Block, squash, too_big
 from packetlens.formats import text as plain
 
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
@@ -49,6 +49,8 @@ def blocks(data: bytes, name: str) -> list[Block]:
         if child.tag.rsplit("}", 1)[-1] != "p":
             continue  # tables, section properties
         n += 1
+        if n > MAX_LINES:
+            raise too_big(name, n, "paragraphs", MAX_LINES)
         block = _block(Paragraph(child, document), n)
         if block is not None:
             out.append(block)

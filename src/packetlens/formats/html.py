@@ -13,9 +13,9 @@ from __future__ import annotations
 import html
 import re
 
-from packetlens.formats import IGNORE, Block, squash
+from packetlens.formats import IGNORE, MAX_TAGS, Block, squash, too_big
 
-_TAG = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9:-]*)(?P<attrs>[^<>]*)>")
+_NEXT = re.compile(r"<!--|<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9:-]*)(?P<attrs>[^<>]*)>|<[!?][^<>]*>")
 _SKIP = frozenset({"head", "script", "style", "title", "table", "pre", "template", "svg", "noscript",
                    "textarea", "select", "button", "nav", "footer"})
 _RAW = frozenset({"script", "style", "textarea", "title"})  # their text may hold "<" that is not a tag
@@ -117,23 +117,25 @@ class _Reader:
                 self.flush(line)
 
 
-def blocks(text: str) -> list[Block]:
+def blocks(text: str, name: str = "<html>") -> list[Block]:
     """Blocks of an HTML packet (see the module docstring)."""
     r = _Reader()
+    tags = 0
     lower = text.lower()
     pos, line = 0, 1
     n = len(text)
     while pos < n:
-        i = text.find("<", pos)
-        if i < 0:
-            r.text(text[pos:], line)
-            break
+        # the regex engine skips text and stray "<" in C; Python runs once per real tag
+        m = _NEXT.search(text, pos)
+        i = n if m is None else m.start()
         if i > pos:
             r.text(text[pos:i], line)
             line += text.count("\n", pos, i)
-        pos = i
-        if text.startswith("<!--", i):
-            j = text.find("-->", i + 4)
+        if m is None:
+            break
+        pos = m.end()
+        if m.group(0) == "<!--":
+            j = text.find("-->", pos)
             end = n if j < 0 else j + 3
             if IGNORE.fullmatch(text, i, end):
                 if r.block is not None and r.block.kind == "item":
@@ -143,24 +145,18 @@ def blocks(text: str) -> list[Block]:
             line += text.count("\n", i, end)
             pos = end
             continue
-        m = _TAG.match(text, i)
-        if m is None:
-            nxt = text.find("<", i + 1)
-            close = text.find(">", i + 1, n if nxt < 0 else nxt)
-            if text.startswith(("<!", "<?"), i) and close >= 0:  # doctype, CDATA, processing instruction
-                line += text.count("\n", i, close)
-                pos = close + 1
-            else:
-                r.text("<", line)
-                pos = i + 1
+        line_at = line
+        line += text.count("\n", i, pos)
+        if m.group("name") is None:  # doctype, CDATA, processing instruction
             continue
-        name = m.group("name").lower()
+        tags += 1
+        if tags > MAX_TAGS:
+            raise too_big(name, tags, "tags", MAX_TAGS)
+        tag = m.group("name").lower()
         close = bool(m.group("close"))
-        r.tag(name, close, m.group("attrs"), line)
-        line += text.count("\n", i, m.end())
-        pos = m.end()
-        if name in _RAW and not close:
-            j = lower.find(f"</{name}", pos)
+        r.tag(tag, close, m.group("attrs"), line_at)
+        if tag in _RAW and not close:
+            j = lower.find(f"</{tag}", pos)
             end = n if j < 0 else j
             line += text.count("\n", pos, end)
             pos = end
