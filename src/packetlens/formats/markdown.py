@@ -45,7 +45,7 @@ def blocks(text: str) -> tuple[list[Block], dict[str, str]]:
     """Blocks of a Markdown packet, and its front-matter metadata."""
     meta, body = front_matter(text)
     out: list[Block] = []
-    items: list[Block | None] = []  # the open list items, innermost last (None: text already taken)
+    items: list[Block] = []  # the open list items, innermost last
     in_table = False
     heading: Block | None = None
     for tok in _parser().parse(body):
@@ -74,13 +74,13 @@ def _line_of(content: str, pattern) -> int:  # noqa: ANN001
     return content.count("\n", 0, m.start()) if m else 0
 
 
-def _inline(tok, out: list[Block], items: list[Block | None], heading: Block | None) -> None:  # noqa: ANN001
+def _inline(tok, out: list[Block], items: list[Block], heading: Block | None) -> None:  # noqa: ANN001
     raw, first, last = tok.content, tok.map[0] + 1, tok.map[1]
     if heading is not None:
         heading.text = strip_markup(raw)
         out.append(heading)
         return
-    if items and items[-1] is not None:
+    if items:
         item = items[-1]
         if not item.text:
             item.label = is_markdown_label(raw)
