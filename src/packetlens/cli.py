@@ -138,11 +138,11 @@ def _run(fn):  # noqa: ANN001, ANN202
                    EXIT_UNEXPECTED) from None
 
 
-PACKET_SUFFIXES = (".md", ".markdown", ".txt")
+PACKET_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".docx")
 
 
 def _expand(paths: list[str]) -> list[str]:
-    """Files as given, directories as their packet files (.md, .markdown, .txt) in sorted order."""
+    """Files as given, directories as their packet files (PACKET_SUFFIXES) in sorted order."""
     out: list[str] = []
     for p in paths:
         d = Path(p)
@@ -168,7 +168,7 @@ def _ignore(option: list[str] | None, settings: dict[str, object]) -> list[str]:
 
 @app.command()
 def score(
-    paths: Annotated[list[str], typer.Argument(help="Packets: Markdown or plain-text files, directories of them, or - for stdin.")],
+    paths: Annotated[list[str], typer.Argument(help="Packets: Markdown, text (a Google Docs or Word paste), .html or .docx files, directories of them, or - for stdin.")],
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory or MLflow URI (models:/packetlens@champion). Default: the shipped model.")] = None,
     fmt: Annotated[Optional[Fmt], typer.Option("--format", "-f", help="Output format (json and html take one packet).")] = None,
     fail_under: Annotated[Optional[float], typer.Option("--fail-under", min=0, max=100, help="Exit 1 when a packet score (0-100) is below this; exit 2 when a packet has no bullets.")] = None,
@@ -184,9 +184,9 @@ def score(
 
     def go() -> int:
         from packetlens.hints import resolve_ignore
-        from packetlens.reading import decode_text, read_text_file
+        from packetlens.reading import read_bytes, read_stream
         from packetlens.render import render_many
-        from packetlens.scorer import PacketScorer, packet_format
+        from packetlens.scorer import PacketScorer
 
         settings = _settings()
         model_ = model or settings.get("model")
@@ -199,15 +199,19 @@ def score(
         if len(files) > 1 and fmt_s in ("json", "html"):
             raise _err(f"--format {fmt_s} takes one packet, got {len(files)}; use jsonl, line, github, table or markdown")
         silenced = resolve_ignore(_ignore(ignore, settings))
-        texts = [(decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>") if p == "-" else (read_text_file(Path(p)), p)
-                 for p in files]
+        # one bounded read path for files, devices, pipes and stdin; the format is decided by
+        # parsing.detect_format, as for library callers
+        if "-" in files and sys.stdin.isatty():
+            _progress("reading the packet from stdin (end it with Ctrl-D)")
+        inputs = [(read_stream(sys.stdin.buffer, "<stdin>"), "<stdin>") if p == "-" else (read_bytes(Path(p)), p)
+                  for p in files]
         steps = _steps(quiet)
         scorer = PacketScorer.from_pretrained(model_, cache_dir=_cache_dir(cache_dir, settings),  # type: ignore[arg-type]
                                               tracking_uri=tracking_uri or settings.get("tracking_uri"),
                                               cache_vectors=not no_cache, progress=steps)
         reports, shown = [], []
-        for text, name in texts:
-            report = scorer.score_text(text, fmt=packet_format(name), name=name, progress=steps, ignore=silenced)
+        for data, name in inputs:
+            report = scorer.score_bytes(data, name=name, progress=steps, ignore=silenced)
             for w in report.warnings:
                 typer.echo(f"packetlens: warning: {name}: {w}", err=True)
             if not report.bullets and under_at is None:  # under --fail-under it is the one error line below

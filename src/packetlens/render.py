@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
-from packetlens.results import MOVES, BulletScore, PacketReport
+from packetlens.results import CANNOT_JUDGE, MOVES, BulletScore, PacketReport
 
 OutputFormat = Literal["table", "json", "jsonl", "markdown", "html", "line", "github"]
 MULTI_FORMATS = ("table", "jsonl", "markdown", "line", "github")
@@ -88,6 +88,8 @@ def render_many(reports: Sequence[PacketReport], fmt: OutputFormat, **kwargs: ob
 
 
 def _verdict(b: BulletScore) -> str:
+    if not b.in_score:
+        return "not judged"
     return f"{b.strength.label}{'?' if b.strength.uncertain else ''}"
 
 
@@ -97,6 +99,11 @@ NO_HEAD = "n/a"
 
 def _framing(b: BulletScore) -> str:
     return b.framing.label if b.framing is not None else f"framing {NO_HEAD}"
+
+
+def _why(b: BulletScore) -> str:
+    """Why a bullet is not judged, in words (empty for a judged one)."""
+    return CANNOT_JUDGE.get(b.reason or "", b.reason or "") if not b.in_score else ""
 
 
 def _moves_made(b: BulletScore) -> str:
@@ -216,6 +223,10 @@ def _full_tables(console, report: PacketReport) -> None:  # noqa: ANN001
         table.add_column("moves", max_width=14)
         for b in report.weak_bullets:
             body = Text(b.text)
+            for x in b.evidence:
+                body.append(f"\n  + {x.text} (line {x.line})")
+            if not b.in_score:
+                body.append(f"\n! {_why(b)}; left out of the packet score", style="magenta")
             for h in b.hint_details:
                 body.append(f"\n→ {h.code} {h.message}", style="yellow")
             if b.rewrite:
@@ -386,8 +397,12 @@ def _bullet_html(b: BulletScore) -> str:
             extra += f"<div class=\"rewrite\"><b>Rewrite:</b> {e(b.rewrite)}</div>"
         extra += (f"<div class=\"ex\"><b>A strong bullet on nearby work:</b> {e(b.exemplar.text)}</div>" if b.exemplar
                   else "<div class=\"ex\">No close exemplar in the bank.</div>")
+    if not b.in_score:
+        extra = f"<ul class=\"hints\"><li>{e(_why(b))}; left out of the packet score</li></ul>"
+    evidence = "".join(f"<li>{e(x.text)} <span class=\"meta\">line {x.line}</span></li>" for x in b.evidence)
     section = f" · {e(b.section)}" if b.section else ""
     return (f"<div class=\"bullet {e(b.strength.label)}\"><div class=\"meta\"><span class=\"verdict\">"
             f"{e(_verdict(b))}</span> · line {b.line}{section} · P(strong) {b.strength.p:.2f}"
             f" · {e(_framing(b))}</div>"
-            f"<div class=\"text\">{e(b.text)}</div><div class=\"moves\">{moves}</div>{extra}</div>")
+            f"<div class=\"text\">{e(b.text)}</div>{'<ul>' + evidence + '</ul>' if evidence else ''}"
+            f"<div class=\"moves\">{moves}</div>{extra}</div>")

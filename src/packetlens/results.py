@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from packetlens.hints import Hint
 
+from packetlens.parsing import Evidence
+
 MOVES: tuple[str, ...] = (
     "quantified_counterfactual",
     "second_order_leverage",
@@ -18,6 +20,14 @@ MOVES: tuple[str, ...] = (
 
 HEADS: tuple[str, ...] = ("strength", "framing", *MOVES)
 """Every head a model can have, in output order; a trained model has those its labels allowed."""
+
+CANNOT_JUDGE: dict[str, str] = {
+    "not_english": "does not read as English, and the model reads English only",
+    "heading": "reads as a heading, not a claim",
+    "paragraph": "reads as a paragraph, not a bullet; split it into claims",
+    "table_row": "reads as a table row, not a claim",
+}
+"""Why a bullet cannot be judged (its ``reason``): such bullets stay out of the packet score."""
 
 STRENGTH_LABELS: tuple[str, str] = ("weak", "strong")
 FIX_FIRST = 3
@@ -76,6 +86,9 @@ class BulletScore:
         rewrite: for a weak bullet, a scaffold in the author's words with the missing slots marked.
         p_if_fixed: P(strong) of the bullet with its first fix made (the scaffold's first slot filled
             with a neutral value): how far that fix could move it (``None`` for strong bullets).
+        evidence: the sub-bullets read with it as one claim (the heads scored the claim).
+        reason: why the model cannot judge it (a key of :data:`CANNOT_JUDGE`), or None; a bullet
+            with a reason is left out of the packet score.
     """
 
     text: str
@@ -91,6 +104,8 @@ class BulletScore:
     hint_details: tuple[Hint, ...] = ()
     rewrite: str | None = None
     p_if_fixed: float | None = None
+    evidence: tuple[Evidence, ...] = ()
+    reason: str | None = None
 
     @property
     def is_strong(self) -> bool:
@@ -101,8 +116,14 @@ class BulletScore:
         return tuple(h.code for h in self.hint_details)
 
     @property
+    def in_score(self) -> bool:
+        """Whether the packet score counts it (the model can judge it)."""
+        return self.reason is None
+
+    @property
     def uncertain(self) -> bool:
-        return self.strength.uncertain
+        """The verdict could go either way (abstain band), or the model cannot judge it at all."""
+        return self.strength.uncertain or self.reason is not None
 
     @property
     def moves_present(self) -> tuple[str, ...]:
@@ -119,12 +140,15 @@ class BulletScore:
             "moves": {m: _r(self.moves[m]) if m in self.moves else None for m in MOVES},
             "exemplar": self.exemplar.to_dict() if self.exemplar else None,
             "hints": list(self.hints),
-            "uncertain": self.strength.uncertain,
+            "uncertain": self.uncertain,
             "section": self.section,
             "hint_codes": list(self.hint_codes),
             "hint_details": [h.to_dict() for h in self.hint_details],
             "rewrite": self.rewrite,
             "p_strong_if_fixed": None if self.p_if_fixed is None else _r(self.p_if_fixed),
+            "reason": self.reason or ("borderline" if self.strength.uncertain else None),
+            "in_score": self.in_score,
+            "evidence": [e.to_dict() for e in self.evidence],
         }
 
 
@@ -143,9 +167,10 @@ class ModelInfo:
 class PacketReport:
     """A scored packet: its bullets, a packet score in [0, 100], and a summary.
 
-    The packet score is the mean over bullets of ``100 * P(strong)``, so a packet of bullets the
-    model is sure are strong scores near 100, one of sure-weak bullets near 0, and each bullet
-    weighs the same whatever its length.
+    The packet score is the mean over the bullets it can judge of ``100 * P(strong)``, so a
+    packet of bullets the model is sure are strong scores near 100, one of sure-weak bullets near
+    0, and each bullet weighs the same whatever its length. Bullets with a ``reason`` (not
+    English, not a bullet) are listed but left out of the score, the counts and the moves.
     """
 
     path: str
@@ -154,14 +179,24 @@ class PacketReport:
     score: float
     moves_present: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_bullets(self) -> int:
         return len(self.bullets)
 
     @property
+    def judged(self) -> tuple[BulletScore, ...]:
+        """The bullets the packet score counts."""
+        return tuple(b for b in self.bullets if b.in_score)
+
+    @property
+    def n_excluded(self) -> int:
+        return self.n_bullets - len(self.judged)
+
+    @property
     def n_weak(self) -> int:
-        return sum(b.strength.label == "weak" for b in self.bullets)
+        return sum(b.strength.label == "weak" for b in self.judged)
 
     @property
     def missing_moves(self) -> tuple[str, ...]:
@@ -170,8 +205,8 @@ class PacketReport:
 
     @property
     def weakest(self) -> tuple[BulletScore, ...]:
-        """Bullets ordered weakest first (lowest P(strong))."""
-        return tuple(sorted(self.bullets, key=lambda b: b.strength.p))
+        """Bullets ordered weakest first (lowest P(strong)), those it cannot judge last."""
+        return tuple(sorted(self.bullets, key=lambda b: (not b.in_score, b.strength.p)))
 
     @property
     def weak_bullets(self) -> tuple[BulletScore, ...]:
@@ -186,23 +221,28 @@ class PacketReport:
     def score_gain(self, bullet: BulletScore) -> float:
         """Packet-score points that the first fix of ``bullet`` could add: its P(strong) with that
         fix made, minus its P(strong) now, over the number of bullets, times 100."""
-        if bullet.p_if_fixed is None or not self.bullets:
+        if bullet.p_if_fixed is None or not bullet.in_score or not self.judged:
             return 0.0
-        return max(bullet.p_if_fixed - bullet.strength.p, 0.0) * 100 / self.n_bullets
+        return max(bullet.p_if_fixed - bullet.strength.p, 0.0) * 100 / len(self.judged)
 
     def fix_first(self, n: int = FIX_FIRST) -> tuple[BulletScore, ...]:
         """The ``n`` weak bullets to fix first: weakest first by tiers of 0.1 of P(strong) (within a
         tier the difference is noise, e.g. 6e-06 against 8e-06), and within a tier the one whose fix
         moves the packet score most."""
-        return tuple(sorted(self.weak_bullets, key=lambda b: (int(b.strength.p * 10), -self.score_gain(b),
-                                                               b.index))[:n])
+        return tuple(sorted((b for b in self.weak_bullets if b.in_score),
+                            key=lambda b: (int(b.strength.p * 10), -self.score_gain(b), b.index))[:n])
 
     @property
     def summary(self) -> str:
         if not self.bullets:
             return "No bullets found."
-        parts = [f"{self.n_bullets - self.n_weak} of {self.n_bullets} bullets read as strong."]
-        if self.missing_moves:
+        n = len(self.judged)
+        parts = [f"{n - self.n_weak} of {n} bullets read as strong."]
+        if self.n_excluded:
+            parts.append(f"{self.n_excluded} left out of the score, as the model cannot judge them: " + "; ".join(
+                f"line {b.line} {CANNOT_JUDGE.get(b.reason or '', b.reason or '')}" for b in self.bullets
+                if not b.in_score) + ".")
+        if self.missing_moves and n:
             parts.append("No bullet makes these moves: " + ", ".join(m.replace("_", " ") for m in self.missing_moves) + ".")
         return " ".join(parts)
 
@@ -223,6 +263,8 @@ class PacketReport:
                 "score": round(self.score, 2),
                 "n_bullets": self.n_bullets,
                 "n_weak": self.n_weak,
+                "n_excluded": self.n_excluded,
+                "metadata": dict(self.metadata),
                 "moves_present": {m: int(self.moves_present.get(m, 0)) if m in self.model.heads else None
                                   for m in MOVES},
                 "summary": self.summary,

@@ -27,9 +27,10 @@ from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarIndex
 from packetlens.heads import HeadStack
 from packetlens.hints import first_fix, hints_for, resolve_ignore, rewrite_scaffold
-from packetlens.parsing import Bullet, Format, parse_packet
-from packetlens.reading import read_text_file
-from packetlens.results import HEADS, MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
+from packetlens.language import looks_english
+from packetlens.parsing import Bullet, Format, ParsedPacket, parse_bytes, parse_document
+from packetlens.reading import decode_text, read_bytes
+from packetlens.results import CANNOT_JUDGE, HEADS, MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
 
 if TYPE_CHECKING:
     from packetlens.diffing import PacketDiff
@@ -144,15 +145,18 @@ class PacketScorer:
 
     def _score_bullets(self, bullets: Sequence[Bullet], progress=None,  # noqa: ANN001
                        ignore: Collection[str] = ()) -> list[BulletScore]:
+        """Score each bullet as one claim: its text followed by its evidence (parsing.py)."""
         for i, b in enumerate(bullets):
             if not isinstance(b.text, str):
                 raise TypeError(f"texts[{i}] is {type(b.text).__name__}, expected str")
         ignored = resolve_ignore(ignore)
-        texts, truncated = [], []
+        texts, shown, truncated = [], [], []
         for b in bullets:
-            words = b.text.split()
+            words = b.claim.split()
             truncated.append(len(words) > MAX_WORDS)
-            texts.append(" ".join(words[:MAX_WORDS]) if len(words) > MAX_WORDS else b.text)
+            texts.append(" ".join(words[:MAX_WORDS]) if len(words) > MAX_WORDS else b.claim)
+            own = b.text.split()
+            shown.append(" ".join(own[:MAX_WORDS]) if len(own) > MAX_WORDS else b.text)
         if not texts:
             return []
         if progress is None or len(texts) < LARGE:
@@ -186,21 +190,21 @@ class PacketScorer:
                 pf = float(p["framing"][i])
                 framing = HeadScore("system" if pf >= 0.5 else "housekeeping", pf, lo < pf < hi)
             ex = exemplars[i]
-            out.append(BulletScore(text=texts[i], line=b.line, strength=strength, framing=framing,
+            reason = b.flag or (None if looks_english(texts[i]) else "not_english")
+            out.append(BulletScore(text=shown[i], line=b.line, strength=strength, framing=framing,
                                    moves=moves_of[i], exemplar=ex[0] if ex else None,
                                    hints=tuple(h.message for h in hints[i]), index=i, section=b.section,
                                    truncated=truncated[i], hint_details=hints[i], rewrite=rewrites[i],
-                                   p_if_fixed=fixed[i]))
+                                   p_if_fixed=fixed[i], evidence=b.evidence, reason=reason))
         return out
 
-    def score_file(self, path: str | os.PathLike[str], *, fmt: Format | None = None,
-                   name: str | None = None, progress=None,  # noqa: ANN001
-                   ignore: Collection[str] = ()) -> PacketReport:
-        """Read a packet file (UTF-8, at most 5 MB), parse it and score each bullet.
+    def score_file(self, path: str | os.PathLike[str], *, fmt: Format = "auto", name: str | None = None,
+                   progress=None, ignore: Collection[str] = ()) -> PacketReport:  # noqa: ANN001
+        """Read, parse and score a packet file: Markdown, text, HTML or .docx, in any common encoding.
 
         Args:
-            path: the packet file.
-            fmt: how to parse it; default :func:`packet_format` of its name.
+            path: the packet file (at most 5 MB).
+            fmt: how to parse it; default decided by :func:`packetlens.parsing.detect_format`.
             name: what the report calls it; default the path.
             progress: a :class:`packetlens.progress.Progress` for the embedding of a large packet.
             ignore: hint codes or names to silence (``["PL101", "no-leverage"]``).
@@ -211,17 +215,23 @@ class PacketScorer:
             12
 
         Raises:
-            InputFileError: the file is missing, a directory, binary, not UTF-8 or too large.
+            InputFileError: the file is missing, a directory, binary, undecodable or too large.
         """
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"score_file() takes a path, got {type(path).__name__}")
-        path = Path(path)
-        return self.score_text(read_text_file(path), fmt=fmt or packet_format(path.name), name=name or str(path),
-                               progress=progress, ignore=ignore)
+        return self.score_bytes(read_bytes(Path(path)), name=name or str(path), fmt=fmt, progress=progress,
+                                ignore=ignore)
+
+    def score_bytes(self, data: bytes, *, name: str = "<bytes>", fmt: Format = "auto",
+                    progress=None, ignore: Collection[str] = ()) -> PacketReport:  # noqa: ANN001
+        """Parse and score a packet's bytes (a file's content, or stdin); ``name`` helps pick the format."""
+        parsed = parse_bytes(data, name, fmt)
+        source = None if parsed.format == "docx" else decode_text(data, name)
+        return self._report(parsed, name, source, progress, ignore)
 
     def score_text(self, text: str, *, fmt: Format = "auto", name: str = "<text>",
                    progress=None, ignore: Collection[str] = ()) -> PacketReport:  # noqa: ANN001
-        """Parse the text of a packet and score each bullet.
+        """Parse and score a packet given as text.
 
         ``progress`` (a :class:`packetlens.progress.Progress`) shows the embedding of a large packet;
         ``ignore`` silences hints by code or name.
@@ -234,10 +244,18 @@ class PacketScorer:
         if not isinstance(text, str):
             raise TypeError(f"score_text() takes the packet text as str, got {type(text).__name__}; "
                             "for a file use score_file()")
-        bullets = [locate_hints(b, text) for b in self._score_bullets(parse_packet(text, fmt), progress, ignore)]
-        warnings = tuple(f"line {b.line}: bullet longer than {MAX_WORDS} words; scored its first {MAX_WORDS}"
-                         for b in bullets if b.truncated)
-        return build_report(name, bullets, self.info, warnings)
+        return self._report(parse_document(text, fmt, name=name), name, text, progress, ignore)
+
+    def _report(self, parsed: ParsedPacket, name: str, source: str | None, progress=None,  # noqa: ANN001
+                ignore: Collection[str] = ()) -> PacketReport:
+        bullets = self._score_bullets(parsed.bullets, progress, ignore)
+        if source is not None:
+            bullets = [locate_hints(b, source) for b in bullets]
+        warnings = [f"line {b.line}: claim longer than {MAX_WORDS} words; scored its first {MAX_WORDS}"
+                    for b in bullets if b.truncated]
+        warnings += [f"line {b.line}: {CANNOT_JUDGE[b.reason]}; left out of the packet score"
+                     for b in bullets if b.reason in CANNOT_JUDGE]
+        return build_report(name, bullets, self.info, tuple(warnings), metadata=parsed.metadata)
 
     def score_packet(self, packet: Path | str, *, fmt: Format = "auto", name: str | None = None,
                      ignore: Collection[str] = ()) -> PacketReport:
@@ -245,7 +263,7 @@ class PacketScorer:
         :meth:`score_text`. A ``str`` is always the packet text, even one that names a file; that
         case warns, since it is almost always a mistake."""
         if isinstance(packet, os.PathLike):
-            return self.score_file(packet, fmt=None if fmt == "auto" else fmt, name=name, ignore=ignore)
+            return self.score_file(packet, fmt=fmt, name=name, ignore=ignore)
         if isinstance(packet, str):
             if _looks_like_a_path(packet):
                 _warnings.warn(f"score_packet({packet!r}) scores this string as the packet text, not the file "
@@ -288,12 +306,14 @@ def _looks_like_a_path(text: str) -> bool:
 
 
 def build_report(name: str, bullets: Sequence[BulletScore], info: ModelInfo,
-                 warnings: tuple[str, ...] = ()) -> PacketReport:
-    """Summarize scored bullets; the packet score is the mean of ``100 * P(strong)``."""
-    score = float(np.mean([b.strength.p for b in bullets]) * 100) if bullets else 0.0
-    present = {m: sum(b.moves.get(m, 0.0) >= 0.5 for b in bullets) for m in MOVES}
+                 warnings: tuple[str, ...] = (), *, metadata: dict[str, str] | None = None) -> PacketReport:
+    """Summarize scored bullets; the packet score is the mean of ``100 * P(strong)`` over the
+    bullets the model can judge (those without a ``reason``)."""
+    judged = [b for b in bullets if b.in_score]
+    score = float(np.mean([b.strength.p for b in judged]) * 100) if judged else 0.0
+    present = {m: sum(b.moves.get(m, 0.0) >= 0.5 for b in judged) for m in MOVES}
     return PacketReport(path=name, bullets=tuple(bullets), model=info, score=score,
-                        moves_present=present, warnings=warnings)
+                        moves_present=present, warnings=warnings, metadata=dict(metadata or {}))
 
 
 def locate_hints(bullet: BulletScore, source: str) -> BulletScore:
