@@ -106,7 +106,6 @@ def collect() -> dict[str, dict]:
     ds = load_labeled([ROOT / "data" / "bullets.jsonl"])
     y = np.array(ds.labels_for("strength"))
     tricky = np.array([bool(v) for v in ds.meta["tricky"]])
-    voices = np.array(ds.meta["voice"])
     ev = rows_of(EVAL)
     ev_texts = [r["text"] for r in ev]
     cfg = TrainConfig.from_file(ROOT / "training" / "default.toml")
@@ -114,19 +113,23 @@ def collect() -> dict[str, dict]:
     V, EV = emb.encode(ds.texts), emb.encode(ev_texts)
     out: dict[str, dict] = {}
 
-    # packetlens
+    # packetlens: its out-of-fold figures come from folds of whole writers (training/default.toml
+    # group_col = "voice"), so they already hold every writer out of the model that scores it
     scorer = PacketScorer.from_pretrained(cache_dir=CACHE)
     res = train(ds, out=None, config=cfg, embedder=emb, bank_from_data=False)
     idx, p = res.oof["strength"]
     p_oof = np.zeros(len(y))
     p_oof[idx] = p
-    p_lowo = lowo_probas(ds, cfg, emb)["strength"]
     out["packetlens"] = {**eval_figures(scorer.head_probas(ev_texts)["strength"], ev),
-                         **data_figures(p_oof, y, tricky, p_lowo)}
+                         **data_figures(p_oof, y, tricky, None)}
     out["packetlens_cli"] = cli_eval(ev)
 
-    # baselines: same rows, same grouped folds (and the same writer split)
-    folds = fold_ids(ds.groups, cfg.n_folds, cfg.seed)
+    # baselines: same rows, the same folds of whole writers as training
+    from packetlens.data import duplicate_groups
+    from packetlens.training import fold_groups
+
+    folds = fold_ids(duplicate_groups(ds.texts, fold_groups(ds, cfg.group_col, min_groups=cfg.n_folds))[0],
+                     cfg.n_folds, cfg.seed)
 
     def tfidf_lr():
         return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
@@ -145,7 +148,7 @@ def collect() -> dict[str, dict]:
 
     for name, make, X, XE in (("tfidf_lr", tfidf_lr, ds.texts, ev_texts), ("knn_embedding", knn, V, EV)):
         p_ev = make().fit(X, y).predict_proba(XE)[:, 1]
-        out[name] = {**eval_figures(p_ev, ev), **data_figures(cross(make, X, folds), y, tricky, cross(make, X, voices))}
+        out[name] = {**eval_figures(p_ev, ev), **data_figures(cross(make, X, folds), y, tricky, None)}
     for name, rule in RULES.items():
         p_rule = np.array([float(rule(t)) for t in ds.texts])
         out[name] = {**eval_figures(np.array([float(rule(t)) for t in ev_texts]), ev),

@@ -208,8 +208,7 @@ def tables(r: dict) -> str:
         row("eval: source-weak rows scored weak (60)", "weak_rows_scored_weak")
         row("eval: source-strong rows scored strong (90)", "source_strong_rows_scored_strong")
         row("eval: macro-F1 against the sources' labels (150, 95% CI)", "macro_f1_vs_source_labels", "macro_f1_vs_source_labels_ci95")
-        row("data/: out-of-fold macro-F1 (95% CI)", "oof_macro_f1_data", "oof_macro_f1_data_ci95")
-        row("data/: leave-one-writer-out macro-F1", "lowo_macro_f1_data")
+        row("data/: out-of-fold macro-F1, folds of whole writers (95% CI)", "oof_macro_f1_data", "oof_macro_f1_data_ci95")
         row("data/ tricky rows: out-of-fold macro-F1 (95% CI)", "tricky_macro_f1", "tricky_macro_f1_ci95")
         cli = q.get("packetlens_cli", {})
         if cli:

@@ -1,5 +1,7 @@
 import numpy as np
+import pytest
 
+from packetlens.cues import cue_matrix
 from packetlens.features import design_matrix, fit_tfidf, fit_transform_tfidf
 from packetlens.heads import LogisticHead, calibrate, fit_platt
 
@@ -55,6 +57,10 @@ def test_head_stack_equals_each_head(default_scorer):
     texts = ["Tuned the reranker.", "", "Built the eval gate; review fell from 10 days to 40 minutes for 3 teams."]
     vecs = default_scorer.embedder.encode(texts)
     rows = default_scorer.model.tfidf.transform(texts)
-    stacked = HeadStack(list(default_scorer.model.heads.values())).proba(vecs, rows, default_scorer.model.embed_scale)
-    for name, head in default_scorer.model.heads.items():
-        assert np.allclose(stacked[name], head.proba(vecs, rows, default_scorer.model.embed_scale))
+    m = default_scorer.model
+    cues = cue_matrix(texts)
+    stacked = HeadStack(list(m.heads.values())).proba(vecs, rows, m.embed_scale, cues, m.cue_scale)
+    for name, head in m.heads.items():
+        assert np.allclose(stacked[name], head.proba(vecs, rows, m.embed_scale, cues, m.cue_scale))
+    with pytest.raises(ValueError, match="rubric cues"):  # a model that reads cues refuses to score without them
+        HeadStack(list(m.heads.values())).proba(vecs, rows, m.embed_scale)

@@ -63,14 +63,15 @@ _DIFFICULTY = re.compile(r"\b(earlier (?:attempt|fix|try|version)s?|previous (?:
                          r"turned out|root cause|the obvious|interact\w*|regress\w*|tried|instead of|"
                          r"because|why)\b")
 _HANDOFF = re.compile(r"\b(hand(?:ed|ing)? (?:it |this |them |the \w+ )?(?:off|over)|escalat\w*|documented|"
-                      r"propos\w+|recommend\w*|(?:handed|passed|sent|gave|escalated|assigned|transferred|routed|filed)\b[^.;]{0,40}"
-                      r"\b(?:to|with|for) the [\w-]+ (?:team|owners?|group|oncall|on-call)|"
+                      r"propos\w+|recommend\w*|"
                       r"their (?:team|backlog|roadmap|queue|sprint)|opened (?:a |an )?(?:ticket|issue|jira|bug)|"
                       r"passed (?:it |this |them )?(?:on |along )?to|filed (?:a |an |the )?\w*\s?(?:ticket|bug|jira|issue)|"
                       r"raised (?:it |this )?with|flagged (?:it |this )?to|wrote (?:it )?up|write-?up|"
                       r"(?:for|so) (?:the )?\w+ (?:team )?(?:to|could) (?:fix|pick|own|address|take)|"
                       r"recommend\w* (?:that|a|the)|proposed (?:a |the )?fix|(?:sent|shared) (?:the |my )?(?:analysis|findings|report|rca)|"
-                      r"their backlog|pending (?:a |the )?fix|awaiting)\b")
+                      r"their backlog|pending (?:a |the )?fix|awaiting|"
+                      r"(?:handed|passed|sent|gave|escalated|assigned|transferred|routed|filed)\b[^.;]{0,40}"
+                      r"\b(?:to|with|for) the [\w-]+ (?:team|owners?|group|oncall|on-call))\b")
 _INVESTIGATE = re.compile(r"\b(investigat\w*|diagnos\w*|traced|tracked (?:\w+ ){0,4}(?:to|down)|root[- ]caus\w*|dug into|"
                           r"debugg\w*|analy[sz]ed|identified|found (?:that|the|out)|discovered|profil\w*|characteri[sz]ed|"
                           r"bisect\w*|isolated|established that|worked out|pinned (?:\w+ ){0,3}(?:down|to)|narrowed|"

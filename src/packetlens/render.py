@@ -232,7 +232,8 @@ def _full_tables(console, report: PacketReport) -> None:  # noqa: ANN001
             if b.rewrite:
                 body.append(f"\nrewrite: {b.rewrite}", style="magenta")
             body.append(f"\nlike: {b.exemplar.text}" if b.exemplar else "\nno close exemplar in the bank", style="cyan")
-            table.add_row(str(b.line), Text(f"{_verdict(b)}\n{b.strength.p:.2f}", style="red"), body, Text(_moves_made(b)))
+            table.add_row(str(b.line), Text(f"{_verdict(b)}\n{b.strength.p:.2f}\n{_framing(b)}", style="red"), body,
+                          Text(_moves_made(b)))
         console.print(table)
     if report.strong_bullets:
         table = Table(title=f"Strong bullets ({len(report.strong_bullets)})", title_justify="left", expand=True)
@@ -241,7 +242,8 @@ def _full_tables(console, report: PacketReport) -> None:  # noqa: ANN001
         table.add_column("bullet", ratio=1, overflow="fold")
         table.add_column("moves", max_width=14)
         for b in report.strong_bullets:
-            table.add_row(str(b.line), Text(f"{b.strength.p:.2f}", style="green"), Text(b.text), Text(_moves_made(b)))
+            table.add_row(str(b.line), Text(f"{b.strength.p:.2f}\n{_framing(b)}", style="green"), Text(b.text),
+                          Text(_moves_made(b)))
         console.print(table)
 
 
@@ -264,16 +266,21 @@ def to_markdown(report: PacketReport) -> str:
     if report.weak_bullets:
         out += [f"## Weak bullets ({report.n_weak}), weakest first", ""]
         for b in report.weak_bullets:
-            out.append(f"- **line {b.line}** ({_verdict(b)}, P(strong) {b.strength.p:.2f}; moves: {_moves_made(b)}): {b.text}")
+            out.append(f"- **line {b.line}** ({_verdict(b)}, P(strong) {b.strength.p:.2f}, {_framing(b)}; "
+                       f"moves: {_moves_made(b)}): {b.text}")
+            out += [f"  - + {x.text} (line {x.line})" for x in b.evidence]
+            if not b.in_score:
+                out.append(f"  - {_why(b)}; left out of the packet score")
             out += [f"  - `{h.code}` {h.message}" for h in b.hint_details]
             if b.rewrite:
                 out.append(f"  - rewrite: {b.rewrite}")
             out.append(f"  - like: {b.exemplar.text}" if b.exemplar else "  - no close exemplar in the bank")
         out.append("")
     if report.strong_bullets:
-        out += [f"## Strong bullets ({len(report.strong_bullets)})", "", "| line | P(strong) | moves | bullet |",
-                "|---|---|---|---|"]
-        out += [f"| {b.line} | {b.strength.p:.2f} | {_moves_made(b)} | {_md(b.text)} |" for b in report.strong_bullets]
+        out += [f"## Strong bullets ({len(report.strong_bullets)})", "", "| line | P(strong) | framing | moves | bullet |",
+                "|---|---|---|---|---|"]
+        out += [f"| {b.line} | {b.strength.p:.2f} | {_framing(b)} | {_moves_made(b)} | {_md(b.text)} |"
+                for b in report.strong_bullets]
     return "\n".join(out).rstrip() + "\n"
 
 
