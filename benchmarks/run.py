@@ -148,6 +148,9 @@ def quality() -> dict[str, dict]:
     return q.collect()
 
 
+KEPT = "<!-- the sections below come from other scripts in benchmarks/ (each named); run.py keeps them -->"
+
+
 def unseen() -> dict[str, object]:
     import unseen_writers
 
@@ -273,8 +276,11 @@ def main() -> int:
     shutil.rmtree(cache, ignore_errors=True)
     md = tables(results)
     (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    (ROOT / "benchmarks" / "RESULTS.md").write_text(
-        f"# Benchmark results ({results['date']}, {results['machine']})\n\nMade by `.venv/bin/python benchmarks/run.py`.\n\n" + md)
+    results_md = ROOT / "benchmarks" / "RESULTS.md"
+    # sections below the marker come from the other benchmark scripts, each named in its section: kept
+    kept = results_md.read_text().split(KEPT, 1)[1] if results_md.is_file() and KEPT in results_md.read_text() else "\n"
+    results_md.write_text(f"# Benchmark results ({results['date']}, {results['machine']})\n\nMade by "
+                          f"`.venv/bin/python benchmarks/run.py`.\n\n" + md + "\n" + KEPT + kept)
     readme = (ROOT / "README.md").read_text()
     block = f"<!-- bench:start -->\n_Measured {results['date']} by `.venv/bin/python benchmarks/run.py`._\n\n{md}<!-- bench:end -->"
     if "<!-- bench:start -->" in readme:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -203,6 +204,7 @@ def _effort_delta(pairs: list[tuple[float, float, str, int]]) -> bool:
     return bool(pairs) and all(kind == "effort" for _, _, kind, _ in pairs)
 
 
+@lru_cache(maxsize=8192)  # the scorer reads a bullet's cues twice (heads, then hints); callers never mutate
 def _cues(text: str) -> dict[str, bool]:
     t = text[:2000].lower()  # every pattern is lower case: matching without re.I is 2-3x faster
     pairs = _pairs(t)

@@ -180,7 +180,7 @@ class PacketScorer:
             weak = ps < 0.5
             rewrites.append(rewrite_scaffold(texts[i], moves_of[i], hs) if weak else None)
             fixes.append(first_fix(texts[i], moves_of[i], hs) if weak else None)
-        fixed = self._p_if_fixed(fixes)
+        fixed = self._p_if_fixed(fixes, vecs)
         out = []
         for i, b in enumerate(bullets):
             ps = float(p["strength"][i])
@@ -272,13 +272,18 @@ class PacketScorer:
             return self.score_text(packet, fmt=fmt, name=name or "<text>", ignore=ignore)
         raise TypeError(f"score_packet() takes a Path or the packet text, got {type(packet).__name__}")
 
-    def _p_if_fixed(self, fixes: Sequence[str | None]) -> list[float | None]:
-        """P(strong) of each bullet with its first fix made (``None`` where there is none)."""
+    def _p_if_fixed(self, fixes: Sequence[str | None], vecs: np.ndarray) -> list[float | None]:
+        """P(strong) of each bullet with its first fix made (``None`` where there is none).
+
+        An estimate that costs no second embedding pass: the fixed text's TF-IDF and rubric cues with
+        the bullet's own embedding (the fix adds a clause; the words and the cues are what move). It
+        orders near-ties among the bullets to fix first; it is not a prediction of the rewrite's score.
+        """
         todo = [i for i, r in enumerate(fixes) if r is not None]
         out: list[float | None] = [None] * len(fixes)
         if todo:
             filled = [fixes[i] for i in todo]
-            p = self._probas(self.embedder.encode(filled), filled)["strength"]
+            p = self._probas(vecs[todo], filled)["strength"]  # type: ignore[arg-type]
             for j, i in enumerate(todo):
                 out[i] = float(p[j])
         return out
