@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from packetlens.artifact import PacketModel, load_model
-from packetlens.embedding import DEFAULT_EMBEDDING, Embedder, load_embedder
+from packetlens.embedding import DEFAULT_EMBEDDING, Device, Embedder, load_embedder
 from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarIndex
 from packetlens.heads import HeadStack
@@ -60,7 +60,8 @@ class PacketScorer:
     def from_pretrained(cls, model: str | os.PathLike[str] | None = None, *,
                         embedding: str | os.PathLike[str] | None = None,
                         cache_dir: Path | None = None, backend: str = "onnx",
-                        tracking_uri: str | None = None) -> PacketScorer:
+                        tracking_uri: str | None = None, device: Device | None = None,
+                        threads: int | None = None, vector_cache: bool = True) -> PacketScorer:
         """Load a model: ``None`` for the shipped default, a directory, or an MLflow model URI.
 
         Args:
@@ -70,6 +71,11 @@ class PacketScorer:
             cache_dir: ONNX export + vector cache directory (default ``~/.cache/packetlens``).
             backend: ``"onnx"`` (fast, no torch) or ``"sentence-transformers"``.
             tracking_uri: the MLflow store for a ``models:/`` URI.
+            device: where to embed: ``"cpu"`` (the default), ``"cuda"`` or ``"auto"``
+                (:func:`~packetlens.embedding.load_embedder`).
+            threads: onnxruntime threads for this scorer (default: every core).
+            vector_cache: look vectors up in (and add them to) the SQLite cache under
+                ``cache_dir``; batch jobs over new text turn it off.
         """
         if model is None:
             directory = default_model_dir()
@@ -82,16 +88,19 @@ class PacketScorer:
             directory = download_model(str(model), tracking_uri=tracking_uri)
         else:
             directory = Path(model)
-        return cls.from_model(load_model(directory), embedding=embedding, cache_dir=cache_dir, backend=backend)
+        return cls.from_model(load_model(directory), embedding=embedding, cache_dir=cache_dir, backend=backend,
+                              device=device, threads=threads, vector_cache=vector_cache)
 
     @classmethod
     def from_model(cls, model: PacketModel, *, embedding: str | os.PathLike[str] | None = None,
-                   cache_dir: Path | None = None, backend: str = "onnx") -> PacketScorer:
+                   cache_dir: Path | None = None, backend: str = "onnx", device: Device | None = None,
+                   threads: int | None = None, vector_cache: bool = True) -> PacketScorer:
         """A scorer for an already loaded model, with the embedding it records (or ``embedding``)."""
         if embedding is None:
             src = model.extra.get("embedding_source")
             embedding = None if model.embedding.name == DEFAULT_EMBEDDING or not src else str(src)
-        embedder = load_embedder(embedding, backend=backend, cache_dir=cache_dir)  # type: ignore[arg-type]
+        embedder = load_embedder(embedding, backend=backend, cache_dir=cache_dir,  # type: ignore[arg-type]
+                                 device=device, threads=threads, use_vector_cache=vector_cache)
         return cls(model, embedder)
 
     def head_probas(self, texts: Sequence[str]) -> dict[str, np.ndarray]:

@@ -126,9 +126,6 @@ def log_training(result, *, tracking_uri: str = DEFAULT_TRACKING_URI, experiment
         raise TrackingError("the model must be saved (pass out=...) before it is logged")
     mlflow = _mlflow(tracking_uri)
     exp_id = _experiment_id(mlflow, experiment, tracking_uri)
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
-
     with mlflow.start_run(experiment_id=exp_id) as run, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MLflow's advice on type hints and colour codes
         mlflow.log_params({k: (str(v)[:490]) for k, v in result.params.items()})
@@ -143,15 +140,54 @@ def log_training(result, *, tracking_uri: str = DEFAULT_TRACKING_URI, experiment
             mlflow.log_figure(fig, name)
             plt.close(fig)
         mlflow.log_artifacts(str(result.model_dir), artifact_path="model_dir")
-        signature = ModelSignature(inputs=Schema([ColSpec("string", "text")]))
-        info = mlflow.pyfunc.log_model(
-            name="model", python_model=str(Path(__file__).with_name("mlflow_pyfunc.py")),
-            artifacts={"model_dir": str(result.model_dir)}, signature=signature,
-            pip_requirements=["packetlens"])
+        info = mlflow.pyfunc.log_model(name="model", **_pyfunc_kwargs(result.model_dir))
         run_id = run.info.run_id
     if not register:
         return TrackingInfo(run_id, experiment)
     return _register(mlflow, run_id, info.model_uri, experiment, register, result, force, tracking_uri)
+
+
+def pyfunc_signature():  # noqa: ANN201 - an mlflow ModelSignature
+    """The pyfunc's signature: ``text`` or ``packet`` (+ ``packet_id``) in, bullet rows out.
+
+    The output schema is :data:`packetlens.table.BULLET_COLUMNS` (what ``spark_udf`` types its
+    result with when no ``result_type`` is given); the ``output`` param (``bullets`` or
+    ``packets``) picks one row per bullet or one per packet for a ``packet`` column.
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema
+    from mlflow.types.schema import Array
+
+    from packetlens.table import BULLET_COLUMNS
+
+    def spec(c) -> ColSpec:  # noqa: ANN001
+        kind = Array(DataType.string) if c.type == "array<string>" else c.type
+        return ColSpec(kind, c.name, required=not c.nullable)
+
+    inputs = Schema([ColSpec("string", name, required=False) for name in ("text", "packet", "packet_id")])
+    return ModelSignature(inputs=inputs, outputs=Schema([spec(c) for c in BULLET_COLUMNS]),
+                          params=ParamSchema([ParamSpec("output", "string", "bullets")]))
+
+
+def _pyfunc_kwargs(model_dir: Path, model_config: dict[str, object] | None = None) -> dict[str, object]:
+    return {"python_model": str(Path(__file__).with_name("mlflow_pyfunc.py")),
+            "artifacts": {"model_dir": str(Path(model_dir).resolve())}, "signature": pyfunc_signature(),
+            "pip_requirements": ["packetlens"], "model_config": model_config}
+
+
+def save_pyfunc(model_dir: Path, path: Path, *, model_config: dict[str, object] | None = None) -> Path:
+    """Write the pyfunc model of a model directory to ``path`` without a tracking store.
+
+    The same model :func:`log_training` logs; load it with ``mlflow.pyfunc.load_model(path)`` or
+    ``mlflow.pyfunc.spark_udf(spark, str(path))``. ``model_config``: see
+    :mod:`packetlens.mlflow_pyfunc`.
+    """
+    import mlflow
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.pyfunc.save_model(path=str(path), **_pyfunc_kwargs(Path(model_dir), model_config))
+    return Path(path)
 
 
 def _register(mlflow, run_id: str, model_uri: str, experiment: str, name: str, result, force: bool,  # noqa: ANN001
