@@ -53,6 +53,14 @@ class PacketlensPyfunc(PythonModel):
             vector_cache=bool(config.get("vector_cache", False)))
 
     def predict(self, context, model_input, params=None):  # noqa: ANN001
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self._predict(model_input, params)
+        except (ValueError, TypeError) as e:  # bad input: a 400 that says what to fix, not a bare 500
+            raise MlflowException.invalid_parameter_value(f"packetlens: {e}") from e
+
+    def _predict(self, model_input, params):  # noqa: ANN001, ANN202
         import pandas as pd
 
         from packetlens.table import columns_for, score_bullets, score_packets
@@ -72,8 +80,10 @@ class PacketlensPyfunc(PythonModel):
             if output != "bullets":
                 raise ValueError(f"output {output!r} needs a 'packet' column; bullets give output 'bullets'")
             rows = score_bullets(self.scorer, df["text"].tolist() if "text" in df.columns else [])
-        columns = [c.name for c in columns_for(output, from_packets=from_packets)]  # type: ignore[arg-type]
-        return pd.DataFrame(rows, columns=columns)
+        columns = columns_for(output, from_packets=from_packets)  # type: ignore[arg-type]
+        # nullable columns stay object so that a missing value is None (JSON null), never NaN
+        return pd.DataFrame({c.name: pd.Series([r[c.name] for r in rows], dtype=object if c.nullable else None)
+                             for c in columns}, columns=[c.name for c in columns])
 
 
 mlflow.models.set_model(PacketlensPyfunc())
