@@ -109,6 +109,10 @@ class PacketScorer:
         return self._probas(vecs, list(texts))
 
     def _probas(self, vecs: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
+        if len(texts) == 1:
+            # numpy multiplies a lone row with another BLAS kernel, whose sums differ in the last
+            # bit; scored as a pair, one bullet gets the probabilities it gets in any batch
+            return {k: v[:1] for k, v in self._probas(np.vstack([vecs, vecs]), texts * 2).items()}
         cues = None
         if self.model.cue_scale:
             from packetlens.cues import cue_matrix
