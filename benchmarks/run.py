@@ -231,8 +231,13 @@ def main() -> int:
     shutil.rmtree(cache, ignore_errors=True)
     md = tables(results)
     (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    (ROOT / "benchmarks" / "RESULTS.md").write_text(
-        f"# Benchmark results ({results['date']}, {results['machine']})\n\nMade by `.venv/bin/python benchmarks/run.py`.\n\n" + md)
+    results_md = ROOT / "benchmarks" / "RESULTS.md"
+    # keep the block benchmarks/spark_batch.py writes (a separate, longer run)
+    kept = re.search(r"<!-- spark-batch:start -->.*?<!-- spark-batch:end -->", results_md.read_text(), flags=re.S) \
+        if results_md.exists() else None
+    results_md.write_text(
+        f"# Benchmark results ({results['date']}, {results['machine']})\n\nMade by `.venv/bin/python benchmarks/run.py`.\n\n"
+        + md + ("\n" + kept.group(0) + "\n" if kept else ""))
     readme = (ROOT / "README.md").read_text()
     block = f"<!-- bench:start -->\n_Measured {results['date']} by `.venv/bin/python benchmarks/run.py`._\n\n{md}<!-- bench:end -->"
     if "<!-- bench:start -->" in readme:

@@ -321,6 +321,10 @@ class OnnxEmbedder:
         else:
             raise ValueError(f"OnnxEmbedder device must be 'cpu' or 'cuda', got {device!r}")
         self._session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=providers)
+        if device == "cuda" and "CUDAExecutionProvider" not in self._session.get_providers():
+            raise EmbeddingModelError(  # onnxruntime-gpu without a usable CUDA runtime falls back silently
+                "device 'cuda': onnxruntime could not start its CUDA execution provider (CUDA or cuDNN "
+                "libraries missing?); check `nvidia-smi` and the onnxruntime-gpu install, or use device 'cpu'")
         self._inputs = [i.name for i in self._session.get_inputs()]
         self._tokenizer = Tokenizer.from_file(str(source.transformer_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=source.max_seq_length)

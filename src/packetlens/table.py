@@ -150,10 +150,9 @@ def score_packets(scorer: PacketScorer, packets: Sequence[object], packet_ids: S
             ``"packets"``: one :data:`PACKET_COLUMNS` row per packet.
     """
     texts = _strings(packets, "packet")
-    ids = [str(i) for i in range(len(texts))] if packet_ids is None else \
-        [str(i) if i is not None else str(n) for n, i in enumerate(packet_ids)]
-    if len(ids) != len(texts):
-        raise ValueError(f"{len(ids)} packet ids for {len(texts)} packets")
+    if packet_ids is not None and len(packet_ids) != len(texts):
+        raise ValueError(f"{len(packet_ids)} packet ids for {len(texts)} packets")
+    ids = [str(n) if packet_ids is None or _missing(packet_ids[n]) else str(packet_ids[n]) for n in range(len(texts))]
     columns_for(output, from_packets=True)  # validates output
     rows: list[dict[str, object]] = []
     for pid, text in zip(ids, texts, strict=True):
@@ -162,12 +161,16 @@ def score_packets(scorer: PacketScorer, packets: Sequence[object], packet_ids: S
     return rows
 
 
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)  # None, or pandas' NaN
+
+
 def _strings(values: Sequence[object], column: str) -> list[str]:
     if isinstance(values, str):
         raise TypeError(f"expected a column (list) of {column} strings, got one str; wrap it: [text]")
     out = list(values)
     for i, v in enumerate(out):
         if not isinstance(v, str):
-            found = "null" if v is None or v != v else type(v).__name__
+            found = "null" if _missing(v) else type(v).__name__
             raise ValueError(f"{column} row {i} is {found}, expected a string; drop or fill nulls first")
     return out  # type: ignore[return-value]
