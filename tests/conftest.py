@@ -99,3 +99,13 @@ def default_scorer(cache_dir):
     from packetlens.scorer import PacketScorer
 
     return PacketScorer.from_pretrained(cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def exact_scorer(cache_dir):
+    """The shipped model on the ONNX path without the vector cache: the vectors Spark, the pyfunc and
+    score-batch compute. (The session's vector cache may hold sentence-transformers vectors of the same
+    texts, equal only within 1e-6, from the training tests.)"""
+    from packetlens.scorer import PacketScorer
+
+    return PacketScorer.from_pretrained(cache_dir=cache_dir, vector_cache=False)

@@ -46,15 +46,15 @@ def test_signature_types_every_bullet_column(model):
     assert sig.params.params[0].name == "output" and sig.params.params[0].default == "bullets"
 
 
-def test_bullet_request_gives_the_library_rows(model, default_scorer):
+def test_bullet_request_gives_the_library_rows(model, exact_scorer):
     texts = ["Tuned the reranker.", "Built the eval gate five teams use; review fell from ten days to 40 minutes."]
     status, out = _post(model, {"dataframe_records": [{"text": t} for t in texts]})
     assert status == 200
-    assert out["predictions"] == score_bullets(default_scorer, texts)
+    assert out["predictions"] == score_bullets(exact_scorer, texts)
     assert isinstance(out["predictions"][0]["hints"], list)
 
 
-def test_packet_endpoint_gives_one_row_per_bullet_with_its_packet(model, default_scorer):
+def test_packet_endpoint_gives_one_row_per_bullet_with_its_packet(model, exact_scorer):
     status, out = _post(model, {"dataframe_split": {"columns": ["packet_id", "packet"],
                                                     "data": [["ana", PACKET], ["bo", "- Helped with the migration."]]}})
     assert status == 200
@@ -62,17 +62,17 @@ def test_packet_endpoint_gives_one_row_per_bullet_with_its_packet(model, default
     assert [(r["packet_id"], r["index"], r["line"]) for r in rows] == [("ana", 0, 2), ("ana", 1, 3), ("bo", 0, 1)]
     assert rows[0]["section"] == "Impact" and rows[2]["section"] is None
     assert list(rows[0]) == [c.name for c in (*PLACE_COLUMNS, *BULLET_COLUMNS)]
-    report = default_scorer.score_packet(PACKET)
+    report = exact_scorer.score_packet(PACKET)
     assert [r["p_strong"] for r in rows[:2]] == [b.to_dict()["strength"]["p_strong"] for b in report.bullets]
 
 
-def test_packet_endpoint_summary_rows(model, default_scorer):
+def test_packet_endpoint_summary_rows(model, exact_scorer):
     status, out = _post(model, {"dataframe_records": [{"packet_id": "ana", "packet": PACKET}],
                                 "params": {"output": "packets"}})
     assert status == 200
     (row,) = out["predictions"]
     assert list(row) == [c.name for c in PACKET_COLUMNS]
-    report = default_scorer.score_packet(PACKET)
+    report = exact_scorer.score_packet(PACKET)
     assert row["n_bullets"] == 2 and row["score"] == round(report.score, 2)
     assert sum(row[f"n_{m}"] for m in MOVES) == sum(report.moves_present.values())
 

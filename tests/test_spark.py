@@ -59,20 +59,20 @@ def bullets() -> list[str]:
     return rows[:N_BULLETS - 3] + ["", "word " * 260, rows[0]]
 
 
-def test_spark_udf_scores_every_bullet_as_the_library(spark, pyfunc_model, bullets, default_scorer):
+def test_spark_udf_scores_every_bullet_as_the_library(spark, pyfunc_model, bullets, exact_scorer):
     import mlflow
 
     df = spark.createDataFrame([(i, t) for i, t in enumerate(bullets)], "id long, text string").repartition(4)
     udf = mlflow.pyfunc.spark_udf(spark, str(pyfunc_model), result_type=spark_ddl("bullets"), env_manager="local")
     got = {r["id"]: r.asDict(recursive=True)
            for r in df.select("id", udf("text").alias("s")).select("id", "s.*").collect()}
-    want = score_bullets(default_scorer, bullets)
+    want = score_bullets(exact_scorer, bullets)
     assert len(got) == len(bullets)
     for i, row in enumerate(want):
         assert {k: v for k, v in got[i].items() if k != "id"} == row, f"row {i}: {bullets[i][:60]!r}"
 
 
-def test_spark_udf_scores_a_dataframe_of_packets(spark, pyfunc_model, default_scorer):
+def test_spark_udf_scores_a_dataframe_of_packets(spark, pyfunc_model, exact_scorer):
     import mlflow
     from pyspark.sql import functions as F
 
@@ -84,6 +84,6 @@ def test_spark_udf_scores_a_dataframe_of_packets(spark, pyfunc_model, default_sc
                                   env_manager="local", params={"output": "packets"})
     got = {r["packet_id"]: r.asDict() for r in df.select(udf(F.struct("packet_id", "packet")).alias("s"))
            .select("s.*").collect()}
-    want = score_packets(default_scorer, [p for _, p in packets], [i for i, _ in packets], output="packets")
+    want = score_packets(exact_scorer, [p for _, p in packets], [i for i, _ in packets], output="packets")
     assert {w["packet_id"]: w for w in want} == got
     assert got["example"]["n_bullets"] > 3 and got["empty"]["n_bullets"] == 0
