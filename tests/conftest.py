@@ -124,3 +124,13 @@ def default_scorer(cache_dir):
 def example_report(default_scorer):
     """examples/packet.md scored by the shipped model (a frozen record: safe to share)."""
     return default_scorer.score_packet(ROOT / "examples" / "packet.md")
+
+
+@pytest.fixture(scope="session")
+def exact_scorer(cache_dir):
+    """The shipped model on the ONNX path without the vector cache: the vectors Spark, the pyfunc and
+    score-batch compute. (The session's vector cache may hold sentence-transformers vectors of the same
+    texts, equal only within 1e-6, from the training tests.)"""
+    from packetlens.scorer import PacketScorer
+
+    return PacketScorer.from_pretrained(cache_dir=cache_dir, cache_vectors=False)

@@ -35,7 +35,7 @@ def test_help_and_version():
     assert r.exit_code == 0 and r.stdout.startswith("packetlens ")
 
 
-@pytest.mark.parametrize("cmd", ["score", "diff", "train", "evaluate", "audit", "info"])
+@pytest.mark.parametrize("cmd", ["score", "score-batch", "diff", "train", "evaluate", "audit", "info"])
 def test_every_command_has_help(cmd):
     r = invoke(cmd, "--help")
     assert r.exit_code == 0 and len(r.stdout) > 100

@@ -100,6 +100,14 @@ def test_mlflow_models_serve_scores_bullets(store, monkeypatch, cache_dir, real_
         assert len(preds) == 2
         assert {"strength", "p_strong", "framing", "p_quantified_counterfactual", "exemplar"} <= set(preds[0])
         assert preds[1]["p_strong"] > preds[0]["p_strong"]
+        assert isinstance(preds[0]["hints"], list)
+        # the packet endpoint: packets in, one row per bullet carrying its packet id
+        body = json.dumps({"dataframe_records": [{"packet_id": "p1", "packet": "# Impact\n- Tuned the reranker.\n- Cut p95 from 480 to 210 ms.\n"}]}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            rows = json.loads(r.read())["predictions"]
+        assert [(r["packet_id"], r["line"], r["section"]) for r in rows] == [("p1", 2, "Impact"), ("p1", 3, "Impact")]
     finally:
         proc.terminate()
         try:

@@ -530,6 +530,73 @@ def rubric() -> None:
     typer.echo(files("packetlens").joinpath("RUBRIC.md").read_text(encoding="utf-8"), nl=False)
 
 
+class BatchFmt(str, Enum):
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+class BatchRows(str, Enum):
+    bullets = "bullets"
+    packets = "packets"
+
+
+class DeviceOpt(str, Enum):
+    cpu = "cpu"
+    cuda = "cuda"
+    auto = "auto"
+
+
+@app.command("score-batch")
+def score_batch(
+    inputs: Annotated[list[Path], typer.Argument(help="JSONL/Parquet tables (a 'text' column of bullets, or a 'packet' column with 'packet_id'), packet files, or directories of them.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (.jsonl or .parquet) instead of JSONL on stdout.")] = None,
+    fmt: Annotated[Optional[BatchFmt], typer.Option("--format", "-f", help="Output format. Default: from --output's suffix, else jsonl.")] = None,
+    rows: Annotated[BatchRows, typer.Option("--rows", help="One row per bullet, or one summary row per packet (packet inputs).")] = BatchRows.bullets,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory or MLflow URI. Default: the shipped model.")] = None,
+    text_col: Annotated[str, typer.Option("--text-col", help="The bullet column of bullet tables.")] = "text",
+    id_col: Annotated[str, typer.Option("--id-col", help="An id column of bullet tables, copied to each row's 'id'.")] = "id",
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Rows read, scored and written at a time (bounds memory).")] = 1024,
+    device: Annotated[DeviceOpt, typer.Option("--device", help="Embed on the CPU, a CUDA GPU, or a GPU when there is one.")] = DeviceOpt.cpu,
+    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="onnxruntime threads. Default: every core.")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Where the ONNX export lives (default ~/.cache/packetlens, or $PACKETLENS_CACHE_DIR).")] = None,
+    tracking_uri: Annotated[Optional[str], typer.Option("--tracking-uri", help="MLflow store for a models:/ URI.")] = None,
+) -> None:
+    """Score a whole organisation on one machine: tables or directories in, JSONL or Parquet rows out, in chunks."""
+
+    def go() -> None:
+        from packetlens.batch import score_batch as score_batch_fn
+        from packetlens.scorer import PacketScorer
+
+        settings = _settings()
+        fmt_s = fmt.value if fmt else ("parquet" if output and output.suffix.lower() == ".parquet" else "jsonl")
+        if fmt_s == "parquet" and output is None:
+            raise _err("--format parquet needs --output FILE.parquet")
+        scorer = PacketScorer.from_pretrained(model or settings.get("model"),  # type: ignore[arg-type]
+                                              cache_dir=_cache_dir(cache_dir, settings),
+                                              tracking_uri=tracking_uri or settings.get("tracking_uri"),  # type: ignore[arg-type]
+                                              device=device.value, threads=threads, cache_vectors=False)
+        every = [0.0]
+
+        def progress(st) -> None:  # noqa: ANN001
+            if st.seconds - every[0] >= 10:
+                every[0] = st.seconds
+                _progress(f"{st.n_bullets:,} bullets, {st.n_rows:,} rows ({st.bullets_per_second:.0f} bullets/s)")
+
+        try:
+            stats = score_batch_fn(scorer, inputs, output, fmt=fmt_s, output=rows.value,  # type: ignore[arg-type]
+                                   text_col=text_col, id_col=id_col, chunk_size=chunk_size, progress=progress)
+        except BrokenPipeError:  # `score-batch ... | head`: the reader is done; so are we
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
+        except OSError as e:
+            raise _err(f"{output}: cannot write the output ({e.strerror}); pass a writable --output") from None
+        _progress(f"scored {stats.n_bullets:,} bullets ({stats.n_packets:,} packets) into {stats.n_rows:,} rows "
+                  f"in {stats.seconds:.1f} s ({stats.bullets_per_second:.0f} bullets/s)"
+                  + (f"; wrote {output}" if output else ""))
+
+    _run(go)
+
+
 def main() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     app()

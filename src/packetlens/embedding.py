@@ -40,6 +40,8 @@ DEFAULT_EMBEDDING = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {None, "", "default", "all-MiniLM-L6-v2", DEFAULT_EMBEDDING}
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 Backend = Literal["onnx", "sentence-transformers"]
+Device = Literal["cpu", "cuda", "auto"]
+DEVICES: tuple[str, ...] = ("cpu", "cuda", "auto")
 
 
 def default_cache_dir() -> Path:
@@ -286,29 +288,55 @@ class OnnxEmbedder:
         source: the checked model directory (:func:`resolve_embedding`).
         cache_dir: where the exported ONNX file lives (exported on first use, then reused).
         batch_size: texts per forward pass.
+        device: ``"cpu"``, or ``"cuda"`` for onnxruntime's CUDA execution provider (needs the
+            ``onnxruntime-gpu`` package and a GPU; :func:`load_embedder` picks a backend that has one).
+        threads: onnxruntime intra-op threads; ``None`` lets onnxruntime use every core. Give each
+            process its share when several score on one machine (Spark runs one per task slot):
+            threads that outnumber the cores spin against each other.
     """
 
     def __init__(self, source: EmbeddingSource, *, cache_dir: Path | None = None,
-                 batch_size: int = 32, progress=None) -> None:  # noqa: ANN001 - a packetlens.progress.Progress
+                 batch_size: int = 32, progress=None,  # noqa: ANN001 - a packetlens.progress.Progress
+                 device: str = "cpu", threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.source = source
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.batch_size = batch_size
+        self.device = device
         self.identity = embedding_identity(source, self.cache_dir)
         onnx_path = self.cache_dir / "onnx" / f"{self.identity.weights_sha256[:24]}" / "model.onnx"
         remove_leftovers(onnx_path.parent, ".export")  # partial exports of killed processes
         if not onnx_path.is_file():
             from packetlens.progress import as_progress
 
-            with as_progress(progress).step(f"exporting {source.name} to ONNX (once per cache)"):
-                export_onnx(source, onnx_path)
+            with _export_lock(onnx_path):  # Spark starts several workers on one machine at once
+                if not onnx_path.is_file():
+                    with as_progress(progress).step(f"exporting {source.name} to ONNX (once per cache)"):
+                        export_onnx(source, onnx_path)
         self.onnx_path = onnx_path
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
-        self._session = ort.InferenceSession(str(onnx_path), sess_options=opts,
-                                             providers=["CPUExecutionProvider"])
+        if threads:
+            opts.intra_op_num_threads = int(threads)
+            opts.inter_op_num_threads = 1
+        if device == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise EmbeddingModelError(
+                    "device 'cuda': onnxruntime has no CUDAExecutionProvider "
+                    f"(found: {', '.join(ort.get_available_providers())}); install onnxruntime-gpu, "
+                    "or use device 'cpu'")
+            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        elif device == "cpu":
+            providers = ["CPUExecutionProvider"]
+        else:
+            raise ValueError(f"OnnxEmbedder device must be 'cpu' or 'cuda', got {device!r}")
+        self._session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=providers)
+        if device == "cuda" and "CUDAExecutionProvider" not in self._session.get_providers():
+            raise EmbeddingModelError(  # onnxruntime-gpu without a usable CUDA runtime falls back silently
+                "device 'cuda': onnxruntime could not start its CUDA execution provider (CUDA or cuDNN "
+                "libraries missing?); check `nvidia-smi` and the onnxruntime-gpu install, or use device 'cpu'")
         self._inputs = [i.name for i in self._session.get_inputs()]
         self._tokenizer = Tokenizer.from_file(str(source.transformer_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=source.max_seq_length)
@@ -338,6 +366,48 @@ class OnnxEmbedder:
             tokens = self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
             out[idx] = _pool(tokens, mask, self.source.pooling)
         return _l2_normalize(out)
+
+
+@contextmanager
+def _export_lock(target: Path) -> Iterator[None]:
+    """An exclusive file lock beside ``target`` (POSIX), so concurrent processes export once."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: the export is atomic anyway, only repeated
+        yield
+        return
+    with open(target.parent / ".export.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def cuda_backends() -> dict[str, bool]:
+    """Which CUDA paths this machine has: ``{"onnxruntime": ..., "torch": ...}``.
+
+    Asks onnxruntime for its CUDA execution provider, and torch (only if it is already
+    importable) whether it sees a device. Never raises.
+    """
+    found = {"onnxruntime": False, "torch": False}
+    try:
+        import onnxruntime as ort
+
+        found["onnxruntime"] = "CUDAExecutionProvider" in ort.get_available_providers()
+    except Exception:  # noqa: BLE001 - a broken install is "no CUDA here"
+        pass
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is not None:
+            import torch
+
+            found["torch"] = bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001
+        pass
+    return found
 
 
 def _pool(tokens: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
@@ -510,7 +580,9 @@ def encode_in_chunks(embedder: Embedder, texts: Sequence[str], advance: Callable
 def load_embedder(name_or_path: str | os.PathLike[str] | None = None, *,
                   backend: Backend = "onnx", cache_dir: Path | None = None,
                   use_vector_cache: bool = True,
-                  max_cached_vectors: int = DEFAULT_MAX_CACHED_VECTORS, progress=None) -> Embedder:  # noqa: ANN001
+                  max_cached_vectors: int = DEFAULT_MAX_CACHED_VECTORS, progress=None,  # noqa: ANN001
+                  device: Device | None = None, threads: int | None = None,
+                  batch_size: int | None = None) -> Embedder:
     """Build an embedder for a model directory.
 
     Args:
@@ -521,21 +593,45 @@ def load_embedder(name_or_path: str | os.PathLike[str] | None = None, *,
             vector to disk (the ONNX export and the weights hash are still cached: no text in them).
         max_cached_vectors: the most vectors that cache keeps.
         progress: a :class:`packetlens.progress.Progress` for the one-time ONNX export.
+        device: ``None`` (default): the CPU for onnx, sentence-transformers' own choice for it;
+            ``"cpu"``; ``"cuda"`` embeds on a GPU: onnxruntime's CUDA execution
+            provider when installed (``onnxruntime-gpu``), else sentence-transformers on a CUDA
+            torch (same vectors within 1e-4 cosine), else an error; ``"auto"``: ``"cuda"`` when a
+            GPU is usable, else ``"cpu"``.
+        threads: onnxruntime intra-op threads (see :class:`OnnxEmbedder`).
+        batch_size: texts per forward pass (default 32 on CPU, 256 on a GPU).
 
     Raises:
-        EmbeddingModelError: the embedding directory is missing or incomplete.
+        EmbeddingModelError: the embedding directory is missing or incomplete, or ``device="cuda"``
+            and neither path sees a GPU.
         CacheError: the cache directory cannot be written (for the ONNX export) or read.
     """
+    if device is not None and device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     source = resolve_embedding(name_or_path)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    if device not in (None, "cpu"):
+        cuda = cuda_backends()
+        if device == "auto":
+            device = "cuda" if any(cuda.values()) else "cpu"
+        elif not any(cuda.values()):
+            raise EmbeddingModelError(
+                "device 'cuda': no GPU found (onnxruntime has no CUDAExecutionProvider and torch sees "
+                "no CUDA device); install onnxruntime-gpu (or a CUDA build of torch) on a GPU machine, "
+                "or use device 'cpu'")
+        if device == "cuda" and backend == "onnx" and not cuda["onnxruntime"]:
+            backend = "sentence-transformers"  # a CUDA torch, but a CPU-only onnxruntime
+    batch = batch_size or (256 if device == "cuda" else None)
     if backend not in ("onnx", "sentence-transformers"):
         raise ValueError(f"backend must be 'onnx' or 'sentence-transformers', got {backend!r}")
 
     def make() -> Embedder:
         try:
+            extra = {"batch_size": batch} if batch else {}
             if backend == "onnx":
-                return OnnxEmbedder(source, cache_dir=cache_dir, progress=progress)
-            return SentenceTransformerEmbedder(source, cache_dir=cache_dir)
+                return OnnxEmbedder(source, cache_dir=cache_dir, progress=progress, device=device or "cpu",
+                                    threads=threads, **extra)
+            return SentenceTransformerEmbedder(source, cache_dir=cache_dir, device=device, **extra)
         except OSError as e:  # the ONNX export is written into the cache directory
             raise CacheError(f"{cache_dir}: cannot use the cache directory ({e.strerror or e}); pass a writable "
                              "--cache-dir or set PACKETLENS_CACHE_DIR") from e

@@ -87,12 +87,18 @@ class ExemplarIndex:
 
     def nearest_many(self, vectors: np.ndarray, k: int = 1, *, prefer_moves: Sequence[Sequence[str]] = (),
                      pool: int = 8, exclude_above: float = 0.97) -> list[list[Exemplar]]:
-        """:meth:`nearest` for each row of ``vectors`` ``(n, dimension)``, with one matrix product."""
+        """:meth:`nearest` for each row of ``vectors`` ``(n, dimension)``.
+
+        One matrix-vector product per row, not one matrix product for all: BLAS sums a product
+        in an order that depends on the batch's shape, and a bullet's similarities must not
+        depend on which other bullets were scored with it (Spark and ``score-batch`` chunk
+        differently and must give the same rows).
+        """
         if not len(self.records):
             return [[] for _ in range(len(vectors))]
-        sims = np.asarray(vectors, dtype=np.float32) @ self.vectors.T
+        vectors = np.asarray(vectors, dtype=np.float32)
         wants = list(prefer_moves) or [()] * len(vectors)
-        return [self._pick(sims[i], k, wants[i], pool, exclude_above) for i in range(len(vectors))]
+        return [self._pick(self.vectors @ vectors[i], k, wants[i], pool, exclude_above) for i in range(len(vectors))]
 
     def _pick(self, sims: np.ndarray, k: int, prefer_moves: Sequence[str], pool: int,
               exclude_above: float) -> list[Exemplar]:

@@ -22,7 +22,7 @@ import numpy as np
 from typing import TYPE_CHECKING
 
 from packetlens.artifact import PacketModel, load_model
-from packetlens.embedding import DEFAULT_EMBEDDING, Embedder, encode_in_chunks, load_embedder
+from packetlens.embedding import DEFAULT_EMBEDDING, Device, Embedder, encode_in_chunks, load_embedder
 from packetlens.errors import ModelArtifactError
 from packetlens.exemplars import ExemplarIndex
 from packetlens.heads import HeadStack
@@ -72,7 +72,8 @@ class PacketScorer:
                         embedding: str | os.PathLike[str] | None = None,
                         cache_dir: Path | None = None, backend: str = "onnx",
                         tracking_uri: str | None = None, cache_vectors: bool = True,
-                        progress=None) -> PacketScorer:  # noqa: ANN001
+                        progress=None, device: Device | None = None,  # noqa: ANN001
+                        threads: int | None = None) -> PacketScorer:
         """Load a model: ``None`` for the shipped default, a directory, or an MLflow model URI.
 
         Args:
@@ -84,8 +85,12 @@ class PacketScorer:
                 variable for it; the CLI and the pyfunc pass ``$PACKETLENS_CACHE_DIR`` here.
             backend: ``"onnx"`` (fast, no torch) or ``"sentence-transformers"``.
             tracking_uri: the MLflow store for a ``models:/`` URI.
-            cache_vectors: ``False`` writes no bullet vector to disk (confidential text).
+            cache_vectors: ``False`` writes no bullet vector to disk (confidential text; batch jobs
+                over new text gain nothing from the cache either).
             progress: a :class:`packetlens.progress.Progress` for the one-time ONNX export.
+            device: where to embed: ``"cpu"`` (the default), ``"cuda"`` or ``"auto"``
+                (:func:`~packetlens.embedding.load_embedder`).
+            threads: onnxruntime threads for this scorer (default: every core).
         """
         if model is None:
             directory = default_model_dir()
@@ -105,18 +110,19 @@ class PacketScorer:
         else:
             directory = Path(model)
         return cls.from_model(load_model(directory), embedding=embedding, cache_dir=cache_dir, backend=backend,
-                              cache_vectors=cache_vectors, progress=progress)
+                              cache_vectors=cache_vectors, progress=progress, device=device, threads=threads)
 
     @classmethod
     def from_model(cls, model: PacketModel, *, embedding: str | os.PathLike[str] | None = None,
                    cache_dir: Path | None = None, backend: str = "onnx", cache_vectors: bool = True,
-                   progress=None) -> PacketScorer:  # noqa: ANN001
+                   progress=None, device: Device | None = None,  # noqa: ANN001
+                   threads: int | None = None) -> PacketScorer:
         """A scorer for an already loaded model, with the embedding it records (or ``embedding``)."""
         if embedding is None:
             src = model.extra.get("embedding_source")
             embedding = None if model.embedding.name == DEFAULT_EMBEDDING or not src else str(src)
         embedder = load_embedder(embedding, backend=backend, cache_dir=cache_dir,  # type: ignore[arg-type]
-                                 use_vector_cache=cache_vectors, progress=progress)
+                                 use_vector_cache=cache_vectors, progress=progress, device=device, threads=threads)
         return cls(model, embedder)
 
     def head_probas(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
@@ -125,6 +131,10 @@ class PacketScorer:
         return self._probas(vecs, list(texts))
 
     def _probas(self, vecs: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
+        if len(texts) == 1:
+            # numpy multiplies a lone row with another BLAS kernel, whose sums differ in the last
+            # bit; scored as a pair, one bullet gets the probabilities it gets in any batch
+            return {k: v[:1] for k, v in self._probas(np.vstack([vecs, vecs]), texts * 2).items()}
         cues = None
         if self.model.cue_scale:
             from packetlens.cues import cue_matrix

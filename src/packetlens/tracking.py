@@ -400,15 +400,9 @@ def _quiet_stderr():  # noqa: ANN202
 
 
 def _log_pyfunc(mlflow, result):  # noqa: ANN001, ANN202
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
-
-    signature = ModelSignature(inputs=Schema([ColSpec("string", "text")]))
-    info = mlflow.pyfunc.log_model(
-        name="model", python_model=str(Path(__file__).with_name("mlflow_pyfunc.py")),
-        artifacts={"model_dir": str(result.model_dir)}, signature=signature,
-        pip_requirements=["packetlens"])
-    return info
+    """The pyfunc model with its signature (mlflow_pyfunc.py), as `mlflow models serve` and
+    `mlflow.pyfunc.spark_udf` read it."""
+    return mlflow.pyfunc.log_model(name="model", **_pyfunc_kwargs(result.model_dir))
 
 
 def _log_result(mlflow, result) -> None:  # noqa: ANN001
@@ -471,6 +465,49 @@ def _same_model_version(client, name: str, data_hash: str, cfg_hash: str):  # no
         if tags.get("training_data_sha256") == data_hash and tags.get("train_config_sha256") == cfg_hash:
             return mv
     return None
+
+
+def pyfunc_signature():  # noqa: ANN201 - an mlflow ModelSignature
+    """The pyfunc's signature: ``text`` or ``packet`` (+ ``packet_id``) in, bullet rows out.
+
+    The output schema is :data:`packetlens.table.BULLET_COLUMNS` (what ``spark_udf`` types its
+    result with when no ``result_type`` is given); the ``output`` param (``bullets`` or
+    ``packets``) picks one row per bullet or one per packet for a ``packet`` column.
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema
+    from mlflow.types.schema import Array
+
+    from packetlens.table import BULLET_COLUMNS
+
+    def spec(c) -> ColSpec:  # noqa: ANN001
+        kind = Array(DataType.string) if c.type == "array<string>" else c.type
+        return ColSpec(kind, c.name, required=not c.nullable)
+
+    inputs = Schema([ColSpec("string", name, required=False) for name in ("text", "packet", "packet_id")])
+    return ModelSignature(inputs=inputs, outputs=Schema([spec(c) for c in BULLET_COLUMNS]),
+                          params=ParamSchema([ParamSpec("output", "string", "bullets")]))
+
+
+def _pyfunc_kwargs(model_dir: Path, model_config: dict[str, object] | None = None) -> dict[str, object]:
+    return {"python_model": str(Path(__file__).with_name("mlflow_pyfunc.py")),
+            "artifacts": {"model_dir": str(Path(model_dir).resolve())}, "signature": pyfunc_signature(),
+            "pip_requirements": ["packetlens"], "model_config": model_config}
+
+
+def save_pyfunc(model_dir: Path, path: Path, *, model_config: dict[str, object] | None = None) -> Path:
+    """Write the pyfunc model of a model directory to ``path`` without a tracking store.
+
+    The same model :func:`log_training` logs; load it with ``mlflow.pyfunc.load_model(path)`` or
+    ``mlflow.pyfunc.spark_udf(spark, str(path))``. ``model_config``: see
+    :mod:`packetlens.mlflow_pyfunc`.
+    """
+    import mlflow
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.pyfunc.save_model(path=str(path), **_pyfunc_kwargs(Path(model_dir), model_config))
+    return Path(path)
 
 
 def _register(mlflow, run_id: str, model_uri: str, experiment: str, name: str, result, force: bool,  # noqa: ANN001
