@@ -205,7 +205,8 @@ def _effort_delta(pairs: list[tuple[float, float, str, int]]) -> bool:
 
 
 @lru_cache(maxsize=8192)  # the scorer reads a bullet's cues twice (heads, then hints); callers never mutate
-def _cues(text: str) -> dict[str, bool]:
+def facts(text: str) -> dict[str, bool]:
+    """Every cue of one bullet by name (memoized: the scorer reads them for the heads, then the hints)."""
     t = text[:2000].lower()  # every pattern is lower case: matching without re.I is 2-3x faster
     pairs = _pairs(t)
     before_after, tiny = _delta(t, pairs)
@@ -268,12 +269,12 @@ def _cues(text: str) -> dict[str, bool]:
     }
 
 
-CUE_NAMES: tuple[str, ...] = tuple(_cues("x"))
+CUE_NAMES: tuple[str, ...] = tuple(facts("x"))
 
 
 def cue_vector(text: str) -> np.ndarray:
     """The cues of one bullet, shape ``(len(CUE_NAMES),)``."""
-    return np.array([float(v) for v in _cues(text).values()])
+    return np.array([float(v) for v in facts(text).values()])
 
 
 def cue_matrix(texts: Sequence[str]) -> np.ndarray:

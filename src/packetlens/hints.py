@@ -193,7 +193,7 @@ def hints_for(text: str, p_strong: float, p_system: float | None, moves: Mapping
     """
     if p_strong >= WEAK_FOR_HINTS:
         return ()
-    f = C._cues(text)
+    f = C.facts(text)
     result = f["real_result"]
     cands: list[tuple[str, str | None, int | None]] = []
 

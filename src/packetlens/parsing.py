@@ -101,6 +101,7 @@ class ParsedPacket:
     bullets: tuple[Bullet, ...]
     format: Format
     metadata: dict[str, str] = field(default_factory=dict)
+    text: str | None = None  # the decoded text the lines refer to (None for a .docx)
 
 
 # --- which format -------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def parse_document(text: str, fmt: Format = "auto", *, name: str | None = None) 
         from packetlens.formats import text as plain
 
         blocks = plain.blocks(text)
-    return ParsedPacket(tuple(assemble(blocks)), fmt, meta)
+    return ParsedPacket(tuple(assemble(blocks)), fmt, meta, text)
 
 
 def parse_bytes(data: bytes, name: str, fmt: Format = "auto") -> ParsedPacket:

@@ -29,7 +29,7 @@ from packetlens.heads import HeadStack
 from packetlens.hints import first_fix, hints_for, resolve_ignore, rewrite_scaffold
 from packetlens.language import looks_english
 from packetlens.parsing import Bullet, Format, ParsedPacket, parse_bytes, parse_document
-from packetlens.reading import decode_text, read_bytes
+from packetlens.reading import read_bytes
 from packetlens.results import CANNOT_JUDGE, HEADS, MOVES, BulletScore, HeadScore, ModelInfo, PacketReport
 
 if TYPE_CHECKING:
@@ -236,8 +236,7 @@ class PacketScorer:
                     progress=None, ignore: Collection[str] = ()) -> PacketReport:  # noqa: ANN001
         """Parse and score a packet's bytes (a file's content, or stdin); ``name`` helps pick the format."""
         parsed = parse_bytes(data, name, fmt)
-        source = None if parsed.format == "docx" else decode_text(data, name)
-        return self._report(parsed, name, source, progress, ignore)
+        return self._report(parsed, name, parsed.text, progress, ignore)
 
     def score_text(self, text: str, *, fmt: Format = "auto", name: str = "<text>",
                    progress=None, ignore: Collection[str] = ()) -> PacketReport:  # noqa: ANN001
